@@ -1,0 +1,1 @@
+"""User-segmentation service: domain logic, DynamoDB data layer and HTTP helpers."""

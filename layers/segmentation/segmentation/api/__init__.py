@@ -1,0 +1,1 @@
+"""HTTP adapters shared by the handlers: the resolver, error mapping and schemas."""

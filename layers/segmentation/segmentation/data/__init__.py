@@ -1,0 +1,1 @@
+"""DynamoDB data layer: PynamoDB models, queries and transactions. Knows no HTTP."""

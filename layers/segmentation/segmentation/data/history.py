@@ -1,0 +1,70 @@
+"""History rows: what the history table stores for one entry into or exit from a segment."""
+
+import hashlib
+from dataclasses import dataclass
+from enum import StrEnum
+
+from segmentation.data.models import HistoryItem
+from segmentation.settings import SETTINGS
+
+
+class HistoryOperation(StrEnum):
+    INSERT = "INSERT"
+    DELETE = "DELETE"
+
+
+class HistoryReason(StrEnum):
+    MANUAL = "manual"
+    TTL = "ttl"
+    AUTO = "auto"
+    SEGMENT_DELETED = "segment_deleted"
+
+
+@dataclass(frozen=True)
+class HistoryEvent:
+    user_id: int
+    slug: str
+    segment_id: int
+    operation: HistoryOperation
+    reason: HistoryReason
+    at: str  # clock.format_timestamp
+
+
+def history_shard(user_id: int, slug: str, shards: int = SETTINGS.history_shards) -> int:
+    """A stable shard per (user, slug): a busy month spreads over `shards` partitions."""
+    digest = hashlib.sha256(f"{user_id}:{slug}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") % shards
+
+
+def history_month_partition(at: str, shard: int) -> str:
+    return f"{at[:7]}#{shard:02d}"
+
+
+def history_item(event: HistoryEvent) -> HistoryItem:
+    shard = history_shard(event.user_id, event.slug)
+    return HistoryItem(
+        event.user_id,
+        f"{event.at}#{event.slug}#{event.segment_id}",
+        slug=event.slug,
+        segment_id=event.segment_id,
+        operation=event.operation.value,
+        reason=event.reason.value,
+        at=event.at,
+        month_shard=history_month_partition(event.at, shard),
+        month_order=f"{event.at}#{event.user_id:019d}#{event.slug}",
+    )
+
+
+def user_history(user_id: int) -> list[HistoryEvent]:
+    """A user's events in time order (the history table's own key order)."""
+    return [
+        HistoryEvent(
+            user_id=item.user_id,
+            slug=item.slug,
+            segment_id=item.segment_id,
+            operation=HistoryOperation(item.operation),
+            reason=HistoryReason(item.reason),
+            at=item.at,
+        )
+        for item in HistoryItem.query(user_id, consistent_read=True)
+    ]

@@ -1,0 +1,138 @@
+"""PynamoDB models of the two tables (see the README's "Data model").
+
+Main table (single-table design), keys `pk` / `sk`:
+- `SEGMENTS` / `<slug>`: the active segment catalogue, one query lists it all.
+- `SEGMENT_DELETIONS` / `<segment id>`: deleted segments whose members await cleanup.
+- `COUNTER` / `<name>`: atomic id counters.
+- `USER#<id>` / `PROFILE`: marks a user id as used, so register never hands it out.
+- `USER#<id>` / `SEG#<slug>#<segment id>`: one membership per user and segment
+  generation, so a recreated slug never inherits the old segment's members.
+
+History table, keys `user_id` / `event_key`, never expires anything.
+"""
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+from segmentation.settings import SETTINGS
+
+SEGMENTS_PARTITION = "SEGMENTS"
+DELETIONS_PARTITION = "SEGMENT_DELETIONS"
+COUNTER_PARTITION = "COUNTER"
+PROFILE_SORT_KEY = "PROFILE"
+MEMBERSHIP_PREFIX = "SEG#"
+
+
+def user_partition(user_id: int) -> str:
+    return f"USER#{user_id}"
+
+
+def membership_sort_key(slug: str, segment_id: int) -> str:
+    return f"{MEMBERSHIP_PREFIX}{slug}#{segment_id}"
+
+
+def segment_members_key(segment_id: int) -> str:
+    return f"SEGID#{segment_id}"
+
+
+class _MainTable(Model):
+    class Meta:
+        table_name = SETTINGS.table_name
+        region = SETTINGS.region
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
+class SegmentItem(_MainTable):
+    segment_id = NumberAttribute()
+    slug = UnicodeAttribute()
+    description = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+
+
+class SegmentDeletionItem(_MainTable):
+    segment_id = NumberAttribute()
+    slug = UnicodeAttribute()
+    deleted_at = UnicodeAttribute()
+
+
+class CounterItem(_MainTable):
+    value = NumberAttribute(default=0)
+
+
+class UserItem(_MainTable):
+    user_id = NumberAttribute()
+    first_seen_at = UnicodeAttribute()
+
+
+class MembersBySegmentIndex(GlobalSecondaryIndex["MembershipItem"]):
+    class Meta:
+        index_name = "members_by_segment"
+        projection = KeysOnlyProjection()
+
+    member_segment = UnicodeAttribute(hash_key=True)
+    pk = UnicodeAttribute(range_key=True)
+
+
+class MembershipsByExpiryIndex(GlobalSecondaryIndex["MembershipItem"]):
+    class Meta:
+        index_name = "memberships_by_expiry"
+        projection = KeysOnlyProjection()
+
+    expiry_shard = UnicodeAttribute(hash_key=True)
+    expires_at = UnicodeAttribute(range_key=True)
+
+
+class MembershipItem(_MainTable):
+    """A user's membership in one segment generation.
+
+    Removal keeps the item with state `removed`: it carries the last change time that
+    keeps history timestamps increasing, and doubles as an explicit exclusion.
+    """
+
+    user_id = NumberAttribute()
+    slug = UnicodeAttribute()
+    segment_id = NumberAttribute()
+    state = UnicodeAttribute()  # MembershipState
+    source = UnicodeAttribute()  # MembershipSource
+    added_at = UnicodeAttribute()
+    changed_at = UnicodeAttribute()
+    version = NumberAttribute()
+    expires_at = UnicodeAttribute(null=True)
+    expiry_shard = UnicodeAttribute(null=True)  # set only while active with an expiry
+    member_segment = UnicodeAttribute()
+
+    members_by_segment = MembersBySegmentIndex()
+    memberships_by_expiry = MembershipsByExpiryIndex()
+
+
+class HistoryByMonthIndex(GlobalSecondaryIndex["HistoryItem"]):
+    class Meta:
+        index_name = "history_by_month"
+        projection = AllProjection()
+
+    month_shard = UnicodeAttribute(hash_key=True)
+    month_order = UnicodeAttribute(range_key=True)
+
+
+class HistoryItem(Model):
+    """One entry into or exit from a segment. The key is deterministic, so a retried
+    write of the same event meets its own condition instead of duplicating it."""
+
+    class Meta:
+        table_name = SETTINGS.history_table_name
+        region = SETTINGS.region
+
+    user_id = NumberAttribute(hash_key=True)
+    event_key = UnicodeAttribute(range_key=True)  # "<timestamp>#<slug>#<segment id>"
+    slug = UnicodeAttribute()
+    segment_id = NumberAttribute()
+    operation = UnicodeAttribute()  # HistoryOperation
+    reason = UnicodeAttribute()  # HistoryReason
+    at = UnicodeAttribute()
+    month_shard = UnicodeAttribute()
+    month_order = UnicodeAttribute()
+
+    by_month = HistoryByMonthIndex()

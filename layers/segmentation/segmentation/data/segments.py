@@ -1,0 +1,79 @@
+"""Segment catalogue items: create, read, list and delete (with a cleanup tombstone)."""
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from segmentation.data.models import (
+    DELETIONS_PARTITION,
+    SEGMENTS_PARTITION,
+    SegmentDeletionItem,
+    SegmentItem,
+)
+from segmentation.settings import SETTINGS
+
+
+class SegmentGone(Exception):
+    """The segment was deleted (or replaced) by another call in the meantime."""
+
+
+def _conditional_check_failed(error: PutError | TransactWriteError) -> bool:
+    return error.cause_response_code in {
+        "ConditionalCheckFailedException",
+        "TransactionCanceledException",
+    }
+
+
+def new_segment_item(
+    slug: str, segment_id: int, description: str | None, created_at: str
+) -> SegmentItem:
+    return SegmentItem(
+        SEGMENTS_PARTITION,
+        slug,
+        segment_id=segment_id,
+        slug=slug,
+        description=description,
+        created_at=created_at,
+    )
+
+
+def insert_segment(segment: SegmentItem) -> bool:
+    """Saves a new segment unless an active one has its slug; True when saved."""
+    try:
+        segment.save(condition=SegmentItem.pk.does_not_exist())
+    except PutError as error:
+        if _conditional_check_failed(error):
+            return False
+        raise
+    return True
+
+
+def get_segment(slug: str) -> SegmentItem | None:
+    try:
+        return SegmentItem.get(SEGMENTS_PARTITION, slug, consistent_read=True)
+    except SegmentItem.DoesNotExist:
+        return None
+
+
+def list_segments(consistent: bool = True) -> list[SegmentItem]:
+    return list(SegmentItem.query(SEGMENTS_PARTITION, consistent_read=consistent))
+
+
+def delete_segment_item(segment: SegmentItem, deleted_at: str) -> None:
+    """Removes the segment from the catalogue and leaves a tombstone for member cleanup,
+    in one transaction; raises SegmentGone when the segment changed meanwhile."""
+    tombstone = SegmentDeletionItem(
+        DELETIONS_PARTITION,
+        f"{segment.segment_id:020d}",
+        segment_id=segment.segment_id,
+        slug=segment.slug,
+        deleted_at=deleted_at,
+    )
+    try:
+        with TransactWrite(connection=Connection(region=SETTINGS.region)) as transaction:
+            transaction.delete(segment, condition=SegmentItem.segment_id == segment.segment_id)
+            transaction.save(tombstone, condition=SegmentDeletionItem.pk.does_not_exist())
+    except TransactWriteError as error:
+        if _conditional_check_failed(error):
+            raise SegmentGone(segment.slug) from error
+        raise

@@ -1,0 +1,1 @@
+"""Domain logic: what the service does, independent of HTTP and of Lambda."""

@@ -1,0 +1,262 @@
+"""Adding and removing a user's segments, and reading the active ones.
+
+Every change is planned from the user's membership items as read, then written in one
+transaction that holds only if nothing changed since (optimistic concurrency): state
+and history land together or not at all, and a conflicting call re-reads and re-plans.
+"""
+
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from segmentation.clock import ONE_MICROSECOND, format_timestamp, parse_timestamp, utc_now
+from segmentation.data.history import HistoryEvent, HistoryOperation, HistoryReason
+from segmentation.data.memberships import (
+    MembershipWrite,
+    StaleSegments,
+    WriteConflict,
+    user_memberships,
+    write_membership_changes,
+)
+from segmentation.data.models import (
+    MembershipItem,
+    membership_sort_key,
+    segment_members_key,
+    user_partition,
+)
+from segmentation.data.users import user_profile
+from segmentation.domain.catalogue import CATALOGUE, Segment
+from segmentation.errors import ConcurrentModification, InvalidRequest, SegmentNotFound
+from segmentation.settings import SETTINGS
+
+EXPIRY_SHARDS = 4
+
+
+class MembershipState(StrEnum):
+    ACTIVE = "active"
+    REMOVED = "removed"  # also an explicit exclusion
+
+
+class MembershipSource(StrEnum):
+    MANUAL = "manual"
+    AUTO = "auto"
+
+
+@dataclass(frozen=True)
+class SegmentGrant:
+    """One element of an add list: a slug, optionally with the time the user leaves it."""
+
+    slug: str
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ChangeResult:
+    added: list[str]
+    removed: list[str]
+
+
+@dataclass(frozen=True)
+class ActiveMembership:
+    slug: str
+    added_at: str
+    expires_at: str | None
+    source: str
+
+
+@dataclass
+class _Plan:
+    writes: list[MembershipWrite] = field(default_factory=list)
+    events: list[HistoryEvent] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    touched: dict[str, int] = field(default_factory=dict)  # slug -> segment id
+
+
+def is_active(item: MembershipItem, now: datetime) -> bool:
+    """Active and not expired: reads are exact whether or not cleanup has run."""
+    if item.state != MembershipState.ACTIVE:
+        return False
+    return item.expires_at is None or parse_timestamp(item.expires_at) > now
+
+
+def expiry_shard(user_id: int) -> str:
+    return f"EXP#{user_id % EXPIRY_SHARDS}"
+
+
+def _next_change_time(item: MembershipItem | None, now: datetime) -> datetime:
+    """Strictly after the item's last change, so its history rows sort in causal order
+    even when containers' clocks disagree by a little."""
+    if item is None:
+        return now
+    return max(now, parse_timestamp(item.changed_at) + ONE_MICROSECOND)
+
+
+def _event(
+    item: MembershipItem, operation: HistoryOperation, reason: HistoryReason, at: str
+) -> HistoryEvent:
+    return HistoryEvent(int(item.user_id), item.slug, int(item.segment_id), operation, reason, at)
+
+
+def _plan_changes(
+    user_id: int,
+    grants: Sequence[SegmentGrant],
+    removals: Sequence[str],
+    segments: dict[str, Segment],
+    items: list[MembershipItem],
+    now: datetime,
+) -> _Plan:
+    current = {(item.slug, int(item.segment_id)): item for item in items}
+    plan = _Plan()
+
+    def write(item: MembershipItem, previous: MembershipItem | None, slug: str) -> None:
+        expected = None if previous is None else int(previous.version)
+        item.version = 1 if expected is None else expected + 1
+        plan.writes.append(MembershipWrite(item, expected))
+        plan.touched[slug] = int(item.segment_id)
+
+    def record_expiry(item: MembershipItem) -> None:
+        # Expired but not yet cleaned up: record the exit at its exact time first.
+        if item.state == MembershipState.ACTIVE and item.expires_at is not None:
+            plan.events.append(
+                _event(item, HistoryOperation.DELETE, HistoryReason.TTL, item.expires_at)
+            )
+
+    for grant in grants:
+        segment = segments[grant.slug]
+        previous = current.get((grant.slug, segment.segment_id))
+        expires_at = None if grant.expires_at is None else format_timestamp(grant.expires_at)
+        if previous is not None and is_active(previous, now):
+            if previous.expires_at != expires_at:  # re-adding moves the expiry, no new row
+                moved = _copy(previous)
+                _set_expiry(moved, expires_at)
+                write(moved, previous, grant.slug)
+            continue
+        at = format_timestamp(_next_change_time(previous, now))
+        if previous is not None:
+            record_expiry(previous)
+        item = MembershipItem(
+            user_partition(user_id),
+            membership_sort_key(grant.slug, segment.segment_id),
+            user_id=user_id,
+            slug=grant.slug,
+            segment_id=segment.segment_id,
+            state=MembershipState.ACTIVE.value,
+            source=MembershipSource.MANUAL.value,
+            added_at=at,
+            changed_at=at,
+            member_segment=segment_members_key(segment.segment_id),
+        )
+        _set_expiry(item, expires_at)
+        write(item, previous, grant.slug)
+        plan.events.append(_event(item, HistoryOperation.INSERT, HistoryReason.MANUAL, at))
+        plan.added.append(grant.slug)
+
+    for slug in removals:
+        segment = segments[slug]
+        previous = current.get((slug, segment.segment_id))
+        if previous is None or previous.state != MembershipState.ACTIVE:
+            continue
+        removed = _copy(previous)
+        removed.state = MembershipState.REMOVED.value
+        if is_active(previous, now):
+            at = format_timestamp(_next_change_time(previous, now))
+            plan.events.append(_event(previous, HistoryOperation.DELETE, HistoryReason.MANUAL, at))
+            plan.removed.append(slug)
+        else:
+            record_expiry(previous)
+            at = str(previous.expires_at)
+        removed.changed_at = at
+        _set_expiry(removed, None)
+        write(removed, previous, slug)
+    return plan
+
+
+def _copy(item: MembershipItem) -> MembershipItem:
+    return MembershipItem.from_raw_data(item.serialize())
+
+
+def _set_expiry(item: MembershipItem, expires_at: str | None) -> None:
+    item.expires_at = expires_at
+    item.expiry_shard = None if expires_at is None else expiry_shard(int(item.user_id))
+
+
+def _validate(grants: Sequence[SegmentGrant], removals: Sequence[str], now: datetime) -> None:
+    both = {grant.slug for grant in grants} & set(removals)
+    if both:
+        raise InvalidRequest(f"segment(s) both added and removed: {', '.join(sorted(both))}")
+    if len(grants) + len(removals) > SETTINGS.max_slugs_per_request:
+        raise InvalidRequest(
+            f"at most {SETTINGS.max_slugs_per_request} segments per request,"
+            f" got {len(grants) + len(removals)}"
+        )
+    for grant in grants:
+        if grant.expires_at is not None and grant.expires_at <= now:
+            raise InvalidRequest(f"expiry of {grant.slug} is not in the future")
+
+
+def _dedupe_grants(grants: Sequence[SegmentGrant]) -> list[SegmentGrant]:
+    by_slug: dict[str, SegmentGrant] = {}
+    for grant in grants:
+        if grant.slug in by_slug and by_slug[grant.slug] != grant:
+            raise InvalidRequest(f"segment {grant.slug} is listed twice with different expiries")
+        by_slug[grant.slug] = grant
+    return list(by_slug.values())
+
+
+def change_memberships(
+    user_id: int, grants: Sequence[SegmentGrant], removals: Sequence[str]
+) -> ChangeResult:
+    """Adds and removes segments in one atomic change; unknown segments reject it whole."""
+    grants = _dedupe_grants(grants)
+    removals = list(dict.fromkeys(removals))
+    _validate(grants, removals, utc_now())
+    slugs = [grant.slug for grant in grants] + removals
+    for attempt in range(SETTINGS.max_write_attempts):
+        segments, unknown = CATALOGUE.resolve(slugs)
+        if unknown:
+            raise SegmentNotFound(unknown)
+        now = utc_now()
+        plan = _plan_changes(user_id, grants, removals, segments, user_memberships(user_id), now)
+        if plan.writes:
+            profile = user_profile(user_id, format_timestamp(now)) if plan.added else None
+            try:
+                write_membership_changes(plan.writes, plan.events, plan.touched, profile)
+            except StaleSegments:
+                CATALOGUE.invalidate()
+                continue
+            except WriteConflict:
+                time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
+                continue
+        return ChangeResult(added=sorted(plan.added), removed=sorted(plan.removed))
+    raise ConcurrentModification(
+        "the user's segments kept changing concurrently; retry the request"
+    )
+
+
+def add_memberships(user_id: int, grants: Sequence[SegmentGrant]) -> ChangeResult:
+    return change_memberships(user_id, grants, [])
+
+
+def remove_memberships(user_id: int, slugs: Sequence[str]) -> ChangeResult:
+    return change_memberships(user_id, [], slugs)
+
+
+def active_memberships(user_id: int) -> list[ActiveMembership]:
+    """The user's segments right now, sorted by slug; expired ones and those of deleted
+    segments never show, whether or not cleanup has removed them yet."""
+    items = user_memberships(user_id)
+    now = utc_now()
+    live = [item for item in items if is_active(item, now)]
+    segments = CATALOGUE.segments_with({(item.slug, int(item.segment_id)) for item in live})
+    return sorted(
+        (
+            ActiveMembership(item.slug, item.added_at, item.expires_at, item.source)
+            for item in live
+            if item.slug in segments and segments[item.slug].segment_id == item.segment_id
+        ),
+        key=lambda membership: membership.slug,
+    )

@@ -1,0 +1,29 @@
+"""Value types shared by the domain and the HTTP layer: user ids and slugs."""
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
+
+MAX_USER_ID = 2**63 - 1
+SLUG_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}")
+SLUG_RULE = "a slug is 1-128 letters, digits, '_', '-' or '.', starting with a letter or digit"
+
+
+def check_slug(value: str) -> str:
+    if not SLUG_PATTERN.fullmatch(value):
+        raise ValueError(f"invalid slug {value[:140]!r}: {SLUG_RULE}")
+    return value
+
+
+UserId = Annotated[int, Field(ge=1, le=MAX_USER_ID, description="The caller's user id")]
+Slug = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=128,
+        description="Segment name: " + SLUG_RULE,
+        examples=["AVITO_VOICE_MESSAGES"],
+    ),
+    AfterValidator(check_slug),
+]
