@@ -9,11 +9,10 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from moto import mock_aws
-
 from local_stack.events import LambdaContext, build_http_api_event
 from local_stack.template import load_template
 from local_stack.testing import create_resources_in_moto
+from moto import mock_aws
 from segmentation.domain.catalogue import CATALOGUE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,8 +29,11 @@ def aws() -> Iterator[None]:
 def load_function(name: str) -> ModuleType:
     module_name = f"functions_{name}_app"
     if module_name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(module_name, ROOT / "functions" / name / "app.py")
-        assert spec and spec.loader
+        spec = importlib.util.spec_from_file_location(
+            module_name, ROOT / "functions" / name / "app.py"
+        )
+        assert spec is not None
+        assert spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         sys.modules[module_name] = module
         spec.loader.exec_module(module)

@@ -59,9 +59,9 @@ def user_history(user_id: int) -> list[HistoryEvent]:
     """A user's events in time order (the history table's own key order)."""
     return [
         HistoryEvent(
-            user_id=item.user_id,
+            user_id=int(item.user_id),
             slug=item.slug,
-            segment_id=item.segment_id,
+            segment_id=int(item.segment_id),
             operation=HistoryOperation(item.operation),
             reason=HistoryReason(item.reason),
             at=item.at,

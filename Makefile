@@ -1,0 +1,55 @@
+# Two commands for a newcomer: `make run` (the service on http://localhost:8000) and `make test`.
+# Both create and reuse .venv; nothing needs AWS or Docker.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.13 python3.12 python3.11 python3 | head -n 1)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SAM := .tools/sam/bin/sam
+# `sam build` needs the Lambda runtime's python3.13 first on PATH: take pyenv's if there is one.
+PY313_DIR := $(shell (pyenv prefix $$(pyenv versions --bare 2>/dev/null | grep -E '^3\.13' | tail -n 1) 2>/dev/null || dirname "$$(command -v python3.13)") | head -n 1)/bin
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: run test lint typecheck unit integration sam-check bench invoke clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+$(SAM):
+	python3 -m venv .tools/sam
+	.tools/sam/bin/python -m pip install --quiet aws-sam-cli
+
+run: $(STAMP)
+	$(BIN)/python -m local_stack
+
+test: lint typecheck unit integration
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest tests/unit tests/local_stack -n 2 -q
+
+integration: $(STAMP)
+	$(BIN)/pytest tests/integration -q
+
+sam-check: $(SAM)
+	$(SAM) validate --lint
+	PATH="$(PY313_DIR):$$PATH" $(SAM) build --build-dir .aws-sam/build
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+# Runs one function once on the running local stack: make invoke FN=RegisterFunction EVENT=events/register.json
+invoke: $(STAMP)
+	$(BIN)/python -m local_stack.invoke $(FN) $(EVENT)
+
+clean:
+	rm -rf $(VENV) .tools .aws-sam .pytest_cache .mypy_cache .ruff_cache
