@@ -52,18 +52,24 @@ def operations(user_id: int, slug: str) -> list[str]:
     return [e.operation.value for e in user_history(user_id) if e.slug == slug]
 
 
-def test_add_racing_a_remove_keeps_history_and_state_in_step(
+def test_a_remove_planned_from_a_stale_read_is_replanned(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     create_segment("A")
     add_memberships(1, [SegmentGrant("A")])
-    # The remove wins the race after our read; our re-add must then really add again.
-    reads = interleave(monkeypatch, lambda: remove_memberships(1, ["A"]))
-    result = add_memberships(1, [SegmentGrant("A")])
-    assert len(reads) == 2  # one stale plan, one re-plan
-    assert result.added == ["A"]
-    assert [m.slug for m in active_memberships(1)] == ["A"]
-    assert operations(1, "A") == ["INSERT", "DELETE", "INSERT"]
+
+    def remove_and_readd() -> None:
+        remove_memberships(1, ["A"])
+        add_memberships(1, [SegmentGrant("A")])
+
+    # Our remove plans from the first membership; by the time it writes, that one has
+    # ended and a new one begun, so its conditions fail and it re-plans on a fresh read.
+    reads = interleave(monkeypatch, remove_and_readd)
+    result = remove_memberships(1, ["A"])
+    assert len(reads) == 2
+    assert result.removed == ["A"]
+    assert active_memberships(1) == []
+    assert operations(1, "A") == ["INSERT", "DELETE", "INSERT", "DELETE"]
 
 
 def test_two_adds_racing_record_one_insert(monkeypatch: pytest.MonkeyPatch) -> None:
