@@ -10,7 +10,7 @@ SAM := .tools/sam/bin/sam
 PY313_DIR := $(shell (pyenv prefix $$(pyenv versions --bare 2>/dev/null | grep -E '^3\.13' | tail -n 1) 2>/dev/null || dirname "$$(command -v python3.13)") | head -n 1)/bin
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: run test lint typecheck unit integration sam-check bench invoke clean
+.PHONY: run test lint typecheck unit integration sam-check bench invoke openapi chromium clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,14 @@ integration: $(STAMP)
 sam-check: $(SAM)
 	$(SAM) validate --lint
 	PATH="$(PY313_DIR):$$PATH" $(SAM) build --build-dir .aws-sam/build
+
+# Regenerates functions/api_docs/openapi.json from the code (a unit test fails when stale).
+openapi: $(STAMP)
+	$(BIN)/python scripts/openapi.py
+
+# Headless Chromium for the Swagger UI browser test (Debian packages; needs root).
+chromium:
+	scripts/install-chromium.sh
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -4,7 +4,12 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
-from segmentation.api.resolver import create_resolver, json_response, lambda_handler_for
+from segmentation.api.resolver import (
+    create_resolver,
+    error_responses,
+    json_response,
+    lambda_handler_for,
+)
 from segmentation.api.schemas import AddElement, StatusResponse, responses, to_grants
 from segmentation.domain.memberships import add_memberships
 from segmentation.settings import SETTINGS
@@ -15,7 +20,15 @@ app = create_resolver()
 
 @app.post(
     "/api/users/<id>/add_to_segment",
-    responses=responses(201, StatusResponse, "The user has every listed segment"),
+    summary="Add segments to a user",
+    description="Each element is a slug, or `{slug, ttl_seconds}` / `{slug, expires_at}`"
+    " for a membership that ends by itself. Adding a segment the user has is a no-op.",
+    tags=["Users"],
+    operation_id="add_to_segment",
+    responses={
+        **responses(201, StatusResponse, "The user has every listed segment"),
+        **error_responses(409),
+    },
 )
 def add_to_segment(
     id: Annotated[UserId, Path()],

@@ -4,7 +4,12 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
-from segmentation.api.resolver import create_resolver, json_response, lambda_handler_for
+from segmentation.api.resolver import (
+    create_resolver,
+    error_responses,
+    json_response,
+    lambda_handler_for,
+)
 from segmentation.api.schemas import (
     ChangeSegmentsRequest,
     ChangeSegmentsResponse,
@@ -19,7 +24,14 @@ app = create_resolver()
 
 @app.patch(
     "/api/users/<id>/segments",
-    responses=responses(200, ChangeSegmentsResponse, "What this call added and removed"),
+    summary="Add and remove a user's segments atomically",
+    description="All of it happens, or none of it.",
+    tags=["Users"],
+    operation_id="change_segments",
+    responses={
+        **responses(200, ChangeSegmentsResponse, "What this call added and removed"),
+        **error_responses(409),
+    },
 )
 def change_segments(
     id: Annotated[UserId, Path()],

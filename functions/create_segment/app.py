@@ -1,19 +1,35 @@
-"""POST /api/segments: create a segment."""
+"""POST /api/segments: create a segment; with `percent`, an automatic one."""
 
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
-from segmentation.api.resolver import create_resolver, json_response, lambda_handler_for
-from segmentation.api.schemas import CreateSegmentRequest, IdResponse, responses
+from segmentation.api.resolver import (
+    create_resolver,
+    error_responses,
+    json_response,
+    lambda_handler_for,
+)
+from segmentation.api.schemas import CreateSegmentRequest, IdResponse, responses, share_of
 from segmentation.domain.segments import create_segment
 
 app = create_resolver()
 
 
-@app.post("/api/segments", responses=responses(201, IdResponse, "The new segment's id"))
+@app.post(
+    "/api/segments",
+    summary="Create a segment",
+    description="With `percent`, an automatic segment: that share of all users is in it,"
+    " chosen by a stable hash of the user id.",
+    tags=["Segments"],
+    operation_id="create_segment",
+    responses={
+        **responses(201, IdResponse, "The new segment's id"),
+        **error_responses(409),
+    },
+)
 def create(request: Annotated[CreateSegmentRequest, Body()]) -> Response[str]:
-    segment = create_segment(request.slug, request.description)
+    segment = create_segment(request.slug, request.description, share_of(request.percent))
     return json_response(201, {"id": segment.segment_id})
 
 

@@ -4,7 +4,12 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
-from segmentation.api.resolver import create_resolver, json_response, lambda_handler_for
+from segmentation.api.resolver import (
+    create_resolver,
+    error_responses,
+    json_response,
+    lambda_handler_for,
+)
 from segmentation.api.schemas import StatusResponse, responses
 from segmentation.domain.memberships import remove_memberships
 from segmentation.settings import SETTINGS
@@ -15,7 +20,15 @@ app = create_resolver()
 
 @app.delete(
     "/api/users/<id>/delete_from_segment",
-    responses=responses(200, StatusResponse, "The user has none of the listed segments"),
+    summary="Remove segments from a user",
+    description="Removing a segment the user does not have is a no-op; from an automatic"
+    " segment, the removal sticks.",
+    tags=["Users"],
+    operation_id="delete_from_segment",
+    responses={
+        **responses(200, StatusResponse, "The user has none of the listed segments"),
+        **error_responses(409),
+    },
 )
 def delete_from_segment(
     id: Annotated[UserId, Path()],

@@ -12,7 +12,14 @@ from segmentation.values import Slug
 app = create_resolver()
 
 
-@app.delete("/api/segments/<slug>", responses=responses(200, StatusResponse, "Deleted"))
+@app.delete(
+    "/api/segments/<slug>",
+    summary="Delete a segment",
+    description="Every user leaves it at once; the history records each exit.",
+    tags=["Segments"],
+    operation_id="delete_segment",
+    responses=responses(200, StatusResponse, "Deleted"),
+)
 def delete(slug: Annotated[Slug, Path()]) -> Response[str]:
     delete_segment(slug)
     return json_response(200, {"status": "ok"})

@@ -4,7 +4,12 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
-from segmentation.api.resolver import create_resolver, json_response, lambda_handler_for
+from segmentation.api.resolver import (
+    create_resolver,
+    error_responses,
+    json_response,
+    lambda_handler_for,
+)
 from segmentation.api.schemas import UserSegmentsResponse, responses
 from segmentation.domain.memberships import active_memberships
 from segmentation.values import UserId
@@ -14,7 +19,14 @@ app = create_resolver()
 
 @app.get(
     "/api/users/<id>/segments",
-    responses=responses(200, UserSegmentsResponse, "The user's active segments, sorted"),
+    summary="A user's active segments with source and expiry",
+    description="`source` is `manual` or `auto`; `expires_at` is null for no expiry.",
+    tags=["Users"],
+    operation_id="get_user_segments",
+    responses={
+        **responses(200, UserSegmentsResponse, "The user's active segments, sorted"),
+        **error_responses(409),
+    },
 )
 def get_user_segments(id: Annotated[UserId, Path()]) -> Response[str]:
     segments = [

@@ -1,24 +1,23 @@
-"""GET /api/segments: the active segments."""
+"""GET /api/segments: the active segments, each with its automatic percent."""
 
 from aws_lambda_powertools.event_handler import Response
 from segmentation.api.resolver import create_resolver, json_response, lambda_handler_for
-from segmentation.api.schemas import SegmentListResponse, responses
+from segmentation.api.schemas import SegmentListResponse, responses, segment_out
 from segmentation.domain.segments import list_active_segments
 
 app = create_resolver()
 
 
-@app.get("/api/segments", responses=responses(200, SegmentListResponse, "Active segments"))
+@app.get(
+    "/api/segments",
+    summary="List the segments",
+    description="Every active segment, with its automatic percent (0: manual only).",
+    tags=["Segments"],
+    operation_id="list_segments",
+    responses=responses(200, SegmentListResponse, "Active segments"),
+)
 def list_segments() -> Response[str]:
-    segments = [
-        {
-            "id": s.segment_id,
-            "slug": s.slug,
-            "description": s.description,
-            "created_at": s.created_at,
-        }
-        for s in list_active_segments()
-    ]
+    segments = [segment_out(segment) for segment in list_active_segments()]
     return json_response(200, {"segments": segments})
 
 

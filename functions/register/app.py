@@ -8,7 +8,14 @@ from segmentation.domain.users import register_user
 app = create_resolver()
 
 
-@app.post("/auth/register", responses=responses(201, IdResponse, "The new user id"))
+@app.post(
+    "/auth/register",
+    summary="Register a user",
+    description="Mints a user id that no call has used.",
+    tags=["Users"],
+    operation_id="register",
+    responses=responses(201, IdResponse, "The new user id"),
+)
 def register() -> Response[str]:
     return json_response(201, {"id": register_user()})
 

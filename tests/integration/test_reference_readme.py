@@ -20,11 +20,14 @@ def reference_curls() -> list[str]:
     return [block.strip() for block in blocks if block.strip().startswith("curl")]
 
 
-def run_curl(command: str, base_url: str) -> tuple[int, str]:
+def run_curl(command: str, base_url: str, *extra: str) -> tuple[int, str]:
     args = shlex.split(command.replace("\\\n", " "))
     args = [arg.replace("http://localhost:8000", base_url) for arg in args]
     result = subprocess.run(
-        [*args, "-s", "-o", "-", "-w", "\n%{http_code}"], capture_output=True, text=True, check=True
+        [*args, *extra, "-s", "-o", "-", "-w", "\n%{http_code}"],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     body, _, status = result.stdout.rpartition("\n")
     return int(status), body
@@ -49,13 +52,28 @@ def test_reference_curl_examples_work_verbatim(client: Client) -> None:
     assert bodies[4] == {"status": "ok"}
     assert bodies[5] == {"status": "ok"}
 
+    # The history report: the reference asks for text/csv, and gets a 303 to the file.
+    status, _ = run_curl(curls[6], client.base_url)
+    assert status == 303
+    status, csv_text = run_curl(curls[6], client.base_url, "-L")
+    assert status == 200
+    assert csv_text.splitlines()[0] == "UserID,Slug,Operation,Timestamp,Reason"
+
 
 def test_worked_example(client: Client) -> None:
     names = ["VOICE_MESSAGES", "PERFORMANCE_VAS", "DISCOUNT_30", "DISCOUNT_50"]
     voice, vas, d30, d50 = (client.new_slug(f"AVITO_{name}") for name in names)
     users = [client.new_user() for _ in range(3)]
-    assert client.request("POST", f"/api/users/{users[0]}/add_to_segment", [voice, vas, d30]).status_code == 201
-    assert client.request("POST", f"/api/users/{users[1]}/add_to_segment", [voice, d50]).status_code == 201
+    assert (
+        client.request(
+            "POST", f"/api/users/{users[0]}/add_to_segment", [voice, vas, d30]
+        ).status_code
+        == 201
+    )
+    assert (
+        client.request("POST", f"/api/users/{users[1]}/add_to_segment", [voice, d50]).status_code
+        == 201
+    )
     assert client.slugs(users[0]) == sorted([voice, vas, d30])
     assert client.slugs(users[1]) == sorted([voice, d50])
     assert client.slugs(users[2]) == []

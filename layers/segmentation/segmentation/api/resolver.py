@@ -1,6 +1,7 @@
 """One Powertools resolver per function, all with the same validation and error shape:
 every error is `{"message": ...}` with a 4xx code that names the problem."""
 
+import base64
 import json
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -10,8 +11,11 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
+from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from segmentation.api.faults import register_fault_handlers
+from segmentation.api.schemas import ErrorResponse
 from segmentation.errors import (
     ConcurrentModification,
     DomainError,
@@ -19,9 +23,12 @@ from segmentation.errors import (
     SegmentAlreadyExists,
     SegmentNotFound,
 )
+from segmentation.observability import LOGGER, observed
 from segmentation.settings import SETTINGS
 
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+NOT_JSON = "the body must be JSON (Content-Type: application/json)"
 
 _DOMAIN_STATUS: list[tuple[type[DomainError], int]] = [
     (InvalidRequest, 400),
@@ -84,7 +91,7 @@ def create_resolver() -> APIGatewayHttpResolver:
 
     @app.exception_handler(RequestUnsupportedContentType)
     def unsupported_content_type(error: RequestUnsupportedContentType) -> Response[str]:
-        return error_response(415, "the body must be JSON (Content-Type: application/json)")
+        return error_response(415, NOT_JSON)
 
     @app.exception_handler(DomainError)
     def domain_error(error: DomainError) -> Response[str]:
@@ -95,20 +102,90 @@ def create_resolver() -> APIGatewayHttpResolver:
     def not_found(error: Exception) -> Response[str]:
         return error_response(404, "no such route")
 
+    register_fault_handlers(app)  # 503 + Retry-After for AWS faults past retries
     return app
 
 
+# What the OpenAPI spec says about each error status; every error body is ErrorResponse.
+ERROR_DESCRIPTIONS = {
+    400: "Invalid request: the message names the field and the problem",
+    404: "Unknown segment",
+    409: "Conflict: the segment exists already, or concurrent calls kept changing the same data",
+    413: f"Body over {SETTINGS.max_body_bytes} bytes",
+    415: "The body is not JSON (Content-Type: application/json)",
+}
+# Answered by the handler wrapper and the resolver, whatever the route.
+BODY_ERRORS = (413, 415)
+
+
+def error_responses(*codes: int) -> dict[int, Any]:
+    """OpenAPI responses for error statuses, for a route's `responses=`."""
+    content = {content_types.APPLICATION_JSON: {"model": ErrorResponse}}
+    return {code: {"description": ERROR_DESCRIPTIONS[code], "content": content} for code in codes}
+
+
+def _raw_response(status_code: int, message: str) -> dict[str, Any]:
+    return {
+        "statusCode": status_code,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "body": json.dumps({"message": message}),
+    }
+
+
+def _is_json(event: dict[str, Any]) -> bool:
+    """Every body this API takes is JSON; no Content-Type counts as JSON. Checked before
+    Powertools would try a form or multipart parser on it."""
+    headers = event.get("headers") or {}
+    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    media_type = content_type.split(";")[0].strip().lower()
+    return media_type in {"", content_types.APPLICATION_JSON} or media_type.endswith("+json")
+
+
+def _is_utf8(base64_body: str) -> bool:
+    """API Gateway base64-encodes a body that is not UTF-8; Powertools would fail on it."""
+    try:
+        base64.b64decode(base64_body, validate=True).decode("utf-8")
+    except ValueError:  # binascii.Error and UnicodeDecodeError both are
+        return False
+    return True
+
+
+def _ids_of(event: dict[str, Any]) -> dict[str, str]:
+    """The ids and slugs a request names: all that its log line may say about it."""
+    path = event.get("pathParameters") or {}
+    query = event.get("queryStringParameters") or {}
+    ids = {"user_id": path.get("id") or query.get("user_id"), "slug": path.get("slug")}
+    return {key: value for key, value in ids.items() if value}
+
+
 def lambda_handler_for(app: APIGatewayHttpResolver) -> LambdaHandler:
-    """The Lambda entry point: refuses oversized bodies before anything is parsed."""
+    """The Lambda entry point: refuses oversized bodies before anything is parsed and logs
+    one line per request (a bug: its traceback)."""
 
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         body = event.get("body") or ""
         if len(body) > SETTINGS.max_body_bytes:
-            return {
-                "statusCode": 413,
-                "headers": {"Content-Type": content_types.APPLICATION_JSON},
-                "body": json.dumps({"message": f"body over {SETTINGS.max_body_bytes} bytes"}),
-            }
-        return app.resolve(event, context)
+            response = _raw_response(413, f"body over {SETTINGS.max_body_bytes} bytes")
+        elif body and not _is_json(event):
+            response = _raw_response(415, NOT_JSON)
+        elif event.get("isBase64Encoded") and not _is_utf8(body):
+            response = _raw_response(400, "invalid request: body is not UTF-8 text")
+        else:
+            try:
+                response = app.resolve(event, context)
+            except Exception:
+                # Re-raised: Lambda counts it as an error, and API Gateway answers
+                # 500 {"message": "Internal Server Error"}.
+                LOGGER.exception("unhandled error", extra=_ids_of(event))
+                raise
+        LOGGER.info(
+            "request",
+            extra={
+                "route": event.get("routeKey"),
+                "status": response.get("statusCode"),
+                **_ids_of(event),
+            },
+        )
+        return response
 
-    return lambda_handler
+    return observed(lambda_handler, correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -4,16 +4,24 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Self
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
     Discriminator,
     Field,
+    Strict,
     StrictInt,
     Tag,
     model_validator,
 )
 
+from segmentation.domain.bucketing import (
+    buckets_to_percent,
+    has_at_most_two_decimals,
+    percent_to_buckets,
+)
+from segmentation.domain.catalogue import Segment
 from segmentation.domain.memberships import SegmentGrant
 from segmentation.values import Slug
 
@@ -83,11 +91,39 @@ class ErrorResponse(BaseModel):
     message: str
 
 
+def _check_two_decimals(percent: float) -> float:
+    if not has_at_most_two_decimals(percent):
+        raise ValueError("percent has at most two decimals (0.01% steps)")
+    return percent
+
+
+# A JSON number, never a string or a boolean; stored as whole 0.01% buckets.
+Percent = Annotated[
+    float,
+    Strict(),
+    Field(
+        ge=0,
+        le=100,
+        allow_inf_nan=False,
+        description="Share of all users in the segment automatically, 0-100, at most two decimals",
+        examples=[10, 0.5],
+    ),
+    AfterValidator(_check_two_decimals),
+]
+
+
 class CreateSegmentRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     slug: Slug
     description: Annotated[str, Field(max_length=1000)] | None = None
+    percent: Percent | None = None
+
+
+class UpdateSegmentRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    percent: Percent
 
 
 class SegmentOut(BaseModel):
@@ -95,6 +131,22 @@ class SegmentOut(BaseModel):
     slug: str
     description: str | None
     created_at: str
+    percent: float = Field(description="Automatic share of all users; 0: manual only")
+
+
+def share_of(percent: float | None) -> int:
+    """A validated percent as whole 0.01% buckets; no percent: a manual-only segment."""
+    return 0 if percent is None else percent_to_buckets(percent)
+
+
+def segment_out(segment: Segment) -> dict[str, Any]:
+    return SegmentOut(
+        id=segment.segment_id,
+        slug=segment.slug,
+        description=segment.description,
+        created_at=segment.created_at,
+        percent=buckets_to_percent(segment.percent_buckets),
+    ).model_dump()
 
 
 class SegmentListResponse(BaseModel):

@@ -6,6 +6,7 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from segmentation.data.aws_errors import error_code
 from segmentation.data.history import HistoryEvent, history_item
 from segmentation.data.models import (
     MEMBERSHIP_PREFIX,
@@ -16,6 +17,7 @@ from segmentation.data.models import (
     UserItem,
     user_partition,
 )
+from segmentation.observability import count_membership_changes
 from segmentation.settings import SETTINGS
 
 
@@ -35,6 +37,7 @@ class WriteConflict(Exception):
 class MembershipWrite:
     item: MembershipItem
     expected_version: int | None  # None: the item must not exist yet
+    delete: bool = False  # remove the item (at expected_version) instead of saving it
 
 
 def user_memberships(user_id: int) -> list[MembershipItem]:
@@ -67,12 +70,15 @@ def write_membership_changes(
                     condition=SegmentItem.segment_id == segment_id,
                 )
             for write in writes:
-                transaction.save(
-                    write.item,
-                    condition=MembershipItem.pk.does_not_exist()
+                condition = (
+                    MembershipItem.pk.does_not_exist()
                     if write.expected_version is None
-                    else MembershipItem.version == write.expected_version,
+                    else MembershipItem.version == write.expected_version
                 )
+                if write.delete:
+                    transaction.delete(write.item, condition=condition)
+                else:
+                    transaction.save(write.item, condition=condition)
             for event in events:
                 transaction.save(
                     history_item(event), condition=HistoryItem.user_id.does_not_exist()
@@ -94,6 +100,7 @@ def write_membership_changes(
         ]
         if stale:
             raise StaleSegments(stale) from error
-        if error.cause_response_code == "TransactionCanceledException":
+        if error_code(error) == "TransactionCanceledException":
             raise WriteConflict from error
         raise
+    count_membership_changes(events)

@@ -50,6 +50,9 @@ class SegmentItem(_MainTable):
     slug = UnicodeAttribute()
     description = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
+    # Automatic share in buckets of 0.01% (0: manual only) and the per-generation hash salt.
+    percent_buckets = NumberAttribute(default=0)
+    salt = UnicodeAttribute(null=True)
 
 
 class SegmentDeletionItem(_MainTable):

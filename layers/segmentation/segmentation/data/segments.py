@@ -1,9 +1,10 @@
 """Segment catalogue items: create, read, list and delete (with a cleanup tombstone)."""
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
+from segmentation.data.aws_errors import error_code
 from segmentation.data.models import (
     DELETIONS_PARTITION,
     SEGMENTS_PARTITION,
@@ -17,15 +18,21 @@ class SegmentGone(Exception):
     """The segment was deleted (or replaced) by another call in the meantime."""
 
 
-def _conditional_check_failed(error: PutError | TransactWriteError) -> bool:
-    return error.cause_response_code in {
-        "ConditionalCheckFailedException",
-        "TransactionCanceledException",
-    }
+def _conditional_check_failed(error: PutError | TransactWriteError | UpdateError) -> bool:
+    if isinstance(error, TransactWriteError):  # not a TransactionConflict: that is a retry
+        return any(
+            r is not None and r.code == "ConditionalCheckFailed" for r in error.cancellation_reasons
+        )
+    return error_code(error) == "ConditionalCheckFailedException"
 
 
 def new_segment_item(
-    slug: str, segment_id: int, description: str | None, created_at: str
+    slug: str,
+    segment_id: int,
+    description: str | None,
+    created_at: str,
+    percent_buckets: int = 0,
+    salt: str | None = None,
 ) -> SegmentItem:
     return SegmentItem(
         SEGMENTS_PARTITION,
@@ -34,6 +41,8 @@ def new_segment_item(
         slug=slug,
         description=description,
         created_at=created_at,
+        percent_buckets=percent_buckets,
+        salt=salt,
     )
 
 
@@ -57,6 +66,25 @@ def get_segment(slug: str) -> SegmentItem | None:
 
 def list_segments(consistent: bool = True) -> list[SegmentItem]:
     return list(SegmentItem.query(SEGMENTS_PARTITION, consistent_read=consistent))
+
+
+def update_segment_percent(slug: str, percent_buckets: int, salt: str) -> SegmentItem | None:
+    """Sets the automatic share of an existing segment, and its salt unless it has one
+    (segments from before percentages existed); None when there is no such segment."""
+    segment = SegmentItem(SEGMENTS_PARTITION, slug)
+    try:
+        segment.update(
+            actions=[
+                SegmentItem.percent_buckets.set(percent_buckets),
+                SegmentItem.salt.set(SegmentItem.salt | salt),
+            ],
+            condition=SegmentItem.pk.exists(),
+        )
+    except UpdateError as error:
+        if _conditional_check_failed(error):
+            return None
+        raise
+    return segment
 
 
 def delete_segment_item(segment: SegmentItem, deleted_at: str) -> None:

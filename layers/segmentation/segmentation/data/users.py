@@ -2,6 +2,7 @@
 
 from pynamodb.exceptions import PutError
 
+from segmentation.data.aws_errors import error_code
 from segmentation.data.models import PROFILE_SORT_KEY, UserItem, user_partition
 
 
@@ -16,7 +17,7 @@ def claim_user_id(user_id: int, at: str) -> bool:
     try:
         user_profile(user_id, at).save(condition=UserItem.pk.does_not_exist())
     except PutError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
+        if error_code(error) == "ConditionalCheckFailedException":
             return False
         raise
     return True

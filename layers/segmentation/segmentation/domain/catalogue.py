@@ -3,7 +3,9 @@
 import time
 from dataclasses import dataclass
 
+from segmentation.data.models import SegmentItem
 from segmentation.data.segments import list_segments
+from segmentation.domain.bucketing import in_share
 from segmentation.settings import SETTINGS
 
 
@@ -13,6 +15,28 @@ class Segment:
     slug: str
     description: str | None
     created_at: str
+    # The automatic share in buckets of 0.01% (bucketing.py); 0 for a manual-only segment.
+    percent_buckets: int = 0
+    salt: str = ""
+
+    @property
+    def is_automatic(self) -> bool:
+        return self.percent_buckets > 0 and bool(self.salt)
+
+    def takes_by_share(self, user_id: int) -> bool:
+        """Whether the percentage alone puts this user in (stored memberships aside)."""
+        return self.is_automatic and in_share(self.salt, user_id, self.percent_buckets)
+
+
+def segment_of(item: SegmentItem) -> Segment:
+    return Segment(
+        segment_id=int(item.segment_id),
+        slug=item.slug,
+        description=item.description,
+        created_at=item.created_at,
+        percent_buckets=int(item.percent_buckets or 0),  # absent on items from before
+        salt=item.salt or "",
+    )
 
 
 _NO_SEGMENT = Segment(segment_id=-1, slug="", description=None, created_at="")
@@ -31,15 +55,7 @@ class SegmentCatalogue:
         return self._by_slug
 
     def refresh(self) -> dict[str, Segment]:
-        self._by_slug = {
-            item.slug: Segment(
-                segment_id=int(item.segment_id),
-                slug=item.slug,
-                description=item.description,
-                created_at=item.created_at,
-            )
-            for item in list_segments()
-        }
+        self._by_slug = {item.slug: segment_of(item) for item in list_segments()}
         self._loaded_at = time.monotonic()
         return self._by_slug
 

@@ -3,6 +3,12 @@
 Every change is planned from the user's membership items as read, then written in one
 transaction that holds only if nothing changed since (optimistic concurrency): state
 and history land together or not at all, and a conflicting call re-reads and re-plans.
+
+Precedence for one user and segment: a stored membership item decides (active and not
+expired: in; removed or expired: out, for good), so an explicit exclusion beats an
+explicit membership, which beats the percentage of an automatic segment. Without an
+item the percentage decides, and the first read that hands the segment out stores an
+`auto` membership, which keeps it for the user whatever later happens to the percentage.
 """
 
 import random
@@ -33,6 +39,9 @@ from segmentation.errors import ConcurrentModification, InvalidRequest, SegmentN
 from segmentation.settings import SETTINGS
 
 EXPIRY_SHARDS = 4
+# Recording first exposures costs three transaction items per segment (segment check,
+# membership, history row) plus the user's profile: 25 stay under the 100-item cap.
+EXPOSURES_PER_TRANSACTION = 25
 
 
 class MembershipState(StrEnum):
@@ -92,7 +101,12 @@ def _next_change_time(item: MembershipItem | None, now: datetime) -> datetime:
     even when containers' clocks disagree by a little."""
     if item is None:
         return now
-    return max(now, parse_timestamp(item.changed_at) + ONE_MICROSECOND)
+    last = parse_timestamp(item.changed_at)
+    if item.state == MembershipState.ACTIVE and item.expires_at is not None:
+        expired_at = parse_timestamp(item.expires_at)
+        if expired_at <= now:  # its unrecorded ttl DELETE row comes first, never same key
+            last = max(last, expired_at)
+    return max(now, last + ONE_MICROSECOND)
 
 
 def _event(
@@ -136,6 +150,8 @@ def _plan_changes(
                 write(moved, previous, grant.slug)
             continue
         at = format_timestamp(_next_change_time(previous, now))
+        if expires_at is not None and expires_at <= at:  # it became past while we retried
+            raise InvalidRequest(f"expiry of {grant.slug} is not in the future")
         if previous is not None:
             record_expiry(previous)
         item = MembershipItem(
@@ -158,6 +174,15 @@ def _plan_changes(
     for slug in removals:
         segment = segments[slug]
         previous = current.get((slug, segment.segment_id))
+        if previous is None and segment.is_automatic:
+            # The percentage alone decides so far: store an exclusion, which later reads
+            # (and later percentage raises) honour, and record the exit if it had it.
+            excluded, events = _exclusion(user_id, segment, now)
+            write(excluded, None, slug)
+            plan.events.extend(events)
+            if events:
+                plan.removed.append(slug)
+            continue
         if previous is None or previous.state != MembershipState.ACTIVE:
             continue
         removed = _copy(previous)
@@ -173,6 +198,44 @@ def _plan_changes(
         _set_expiry(removed, None)
         write(removed, previous, slug)
     return plan
+
+
+def _new_membership(
+    user_id: int, segment: Segment, state: MembershipState, source: MembershipSource, at: str
+) -> MembershipItem:
+    return MembershipItem(
+        user_partition(user_id),
+        membership_sort_key(segment.slug, segment.segment_id),
+        user_id=user_id,
+        slug=segment.slug,
+        segment_id=segment.segment_id,
+        state=state.value,
+        source=source.value,
+        added_at=at,
+        changed_at=at,
+        version=1,
+        member_segment=segment_members_key(segment.segment_id),
+    )
+
+
+def _exclusion(
+    user_id: int, segment: Segment, now: datetime
+) -> tuple[MembershipItem, list[HistoryEvent]]:
+    """An explicit removal from an automatic segment that no stored item decides yet.
+    A user the percentage puts in had the segment: the history shows the entry (auto)
+    and the exit (manual), so it never has an exit without an entry."""
+    if not segment.takes_by_share(user_id):
+        at = format_timestamp(now)
+        return _new_membership(
+            user_id, segment, MembershipState.REMOVED, MembershipSource.MANUAL, at
+        ), []
+    joined, left = format_timestamp(now), format_timestamp(now + ONE_MICROSECOND)
+    item = _new_membership(user_id, segment, MembershipState.REMOVED, MembershipSource.AUTO, joined)
+    item.changed_at = left
+    return item, [
+        _event(item, HistoryOperation.INSERT, HistoryReason.AUTO, joined),
+        _event(item, HistoryOperation.DELETE, HistoryReason.MANUAL, left),
+    ]
 
 
 def _copy(item: MembershipItem) -> MembershipItem:
@@ -207,6 +270,10 @@ def _dedupe_grants(grants: Sequence[SegmentGrant]) -> list[SegmentGrant]:
     return list(by_slug.values())
 
 
+def _back_off(attempt: int) -> None:
+    time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
+
+
 def change_memberships(
     user_id: int, grants: Sequence[SegmentGrant], removals: Sequence[str]
 ) -> ChangeResult:
@@ -229,7 +296,7 @@ def change_memberships(
                 CATALOGUE.invalidate()
                 continue
             except WriteConflict:
-                time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
+                _back_off(attempt)
                 continue
         return ChangeResult(added=sorted(plan.added), removed=sorted(plan.removed))
     raise ConcurrentModification(
@@ -245,18 +312,80 @@ def remove_memberships(user_id: int, slugs: Sequence[str]) -> ChangeResult:
     return change_memberships(user_id, [], slugs)
 
 
-def active_memberships(user_id: int) -> list[ActiveMembership]:
-    """The user's segments right now, sorted by slug; expired ones and those of deleted
-    segments never show, whether or not cleanup has removed them yet."""
-    items = user_memberships(user_id)
-    now = utc_now()
-    live = [item for item in items if is_active(item, now)]
-    segments = CATALOGUE.segments_with({(item.slug, int(item.segment_id)) for item in live})
+def _unrecorded_shares(
+    user_id: int, items: list[MembershipItem], segments: dict[str, Segment]
+) -> list[Segment]:
+    """Automatic segments whose percentage gives the user the segment while no stored
+    item decides it yet: the user's first exposure, to be recorded before it is shown."""
+    decided = {(item.slug, int(item.segment_id)) for item in items}
+    return sorted(
+        (
+            segment
+            for segment in segments.values()
+            if (segment.slug, segment.segment_id) not in decided and segment.takes_by_share(user_id)
+        ),
+        key=lambda segment: segment.slug,
+    )
+
+
+def _record_exposures(user_id: int, shares: list[Segment], now: datetime) -> list[MembershipItem]:
+    """Stores an `auto` membership and its INSERT row per segment, each membership on
+    condition that it does not exist yet: of concurrent first reads exactly one records
+    it, the others get WriteConflict, re-read, and find the same answer stored."""
+    at = format_timestamp(now)
+    recorded: list[MembershipItem] = []
+    for start in range(0, len(shares), EXPOSURES_PER_TRANSACTION):
+        chunk = shares[start : start + EXPOSURES_PER_TRANSACTION]
+        items = [
+            _new_membership(user_id, segment, MembershipState.ACTIVE, MembershipSource.AUTO, at)
+            for segment in chunk
+        ]
+        write_membership_changes(
+            [MembershipWrite(item, None) for item in items],
+            [_event(item, HistoryOperation.INSERT, HistoryReason.AUTO, at) for item in items],
+            {segment.slug: segment.segment_id for segment in chunk},
+            user_profile(user_id, at),
+        )
+        recorded.extend(items)
+    return recorded
+
+
+def _shown(
+    items: list[MembershipItem], segments: dict[str, Segment], now: datetime
+) -> list[ActiveMembership]:
     return sorted(
         (
             ActiveMembership(item.slug, item.added_at, item.expires_at, item.source)
-            for item in live
-            if item.slug in segments and segments[item.slug].segment_id == item.segment_id
+            for item in items
+            if is_active(item, now)
+            and item.slug in segments
+            and segments[item.slug].segment_id == item.segment_id
         ),
         key=lambda membership: membership.slug,
+    )
+
+
+def active_memberships(user_id: int) -> list[ActiveMembership]:
+    """The user's segments right now, sorted by slug; expired ones and those of deleted
+    segments never show, whether or not cleanup has removed them yet. Automatic segments
+    come from the cached catalogue: a steady-state read is one query, whatever the number
+    of automatic segments; only a first exposure adds a (conditional) write."""
+    for attempt in range(SETTINGS.max_write_attempts):
+        items = user_memberships(user_id)
+        now = utc_now()
+        live = [item for item in items if is_active(item, now)]
+        segments = CATALOGUE.segments_with({(item.slug, int(item.segment_id)) for item in live})
+        shares = _unrecorded_shares(user_id, items, segments)
+        if shares:
+            try:
+                items = items + _record_exposures(user_id, shares, now)
+            except StaleSegments:
+                CATALOGUE.invalidate()
+                continue
+            except WriteConflict:  # a concurrent read recorded it first: read its record
+                _back_off(attempt)
+                continue
+        return _shown(items, segments, now)
+    raise ConcurrentModification(
+        "the user's segments kept changing concurrently; retry the request"
     )

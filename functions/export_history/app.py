@@ -1,0 +1,79 @@
+"""GET /api/users/show_segments_history/{year}/{month}: a link to the month's history CSV.
+
+`Accept: text/csv` (the reference README's curl) answers 303 See Other to the file, so
+`curl -L` and browsers download it; anything else answers 200 with the link as JSON.
+"""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from pydantic import BaseModel, Field
+from segmentation.api.resolver import create_resolver, json_response, lambda_handler_for
+from segmentation.api.schemas import responses
+from segmentation.domain.export import export_history
+from segmentation.values import UserId
+
+app = create_resolver()
+
+Year = Annotated[int, Path(ge=1970, le=9999, description="Calendar year (UTC)")]
+Month = Annotated[int, Path(ge=1, le=12, description="Calendar month 1-12 (UTC)")]
+
+
+class ExportLinkResponse(BaseModel):
+    url: str = Field(description="Presigned GET URL of the CSV file")
+    expires_at: str = Field(description="When the URL stops working (RFC 3339, UTC)")
+    rows: int = Field(description="Events in the file, not counting the header")
+
+
+def _quality(accept: str, media_type: str) -> float:
+    """The q-value `accept` gives `media_type` exactly (0 when not listed)."""
+    for media_range in accept.split(","):
+        name, *params = (part.strip() for part in media_range.split(";"))
+        if name.lower() != media_type:
+            continue
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    return float(value)
+                except ValueError:
+                    return 0.0
+        return 1.0
+    return 0.0
+
+
+def wants_csv(accept: str) -> bool:
+    csv_quality = _quality(accept, "text/csv")
+    return csv_quality > 0 and csv_quality >= _quality(accept, content_types.APPLICATION_JSON)
+
+
+ROUTE_RESPONSES = {
+    **responses(200, ExportLinkResponse, "Link to the month's CSV"),
+    303: {"description": "Redirect to the CSV file (with Accept: text/csv)"},
+}
+del ROUTE_RESPONSES[404]  # no segment is named here
+
+
+@app.get(
+    "/api/users/show_segments_history/<year>/<month>",
+    summary="A month's history report",
+    description="A link to a CSV of every entry and exit in the month (UTC), optionally"
+    " of one user; `Accept: text/csv` answers 303 to the file instead.",
+    tags=["History"],
+    operation_id="show_segments_history",
+    responses=ROUTE_RESPONSES,
+)
+def show_segments_history(
+    year: Year,
+    month: Month,
+    user_id: Annotated[UserId | None, Query(description="Only this user's events")] = None,
+) -> Response[str]:
+    report = export_history(year, month, user_id)
+    body = {"url": report.url, "expires_at": report.expires_at, "rows": report.rows}
+    if wants_csv(app.current_event.headers.get("accept") or ""):
+        return json_response(303, body, headers={"Location": report.url})
+    return json_response(200, body)
+
+
+lambda_handler = lambda_handler_for(app)

@@ -1,0 +1,89 @@
+"""TTL and segment deletion end to end: the local stack's scheduler runs the maintenance
+function every second, as EventBridge does every minute in AWS."""
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import pytest
+from boto3.dynamodb.conditions import Key
+
+from local_stack.testing import RunningStack, running_stack
+from tests.integration.conftest import Client
+
+PATIENCE_SECONDS = 90  # generous: the machine running the tests may be busy
+
+
+@pytest.fixture(scope="module")
+def scheduled() -> Iterator[RunningStack]:
+    with running_stack(schedule_seconds=1) as running:
+        yield running
+
+
+@pytest.fixture
+def api(scheduled: RunningStack) -> Client:
+    return Client(scheduled.base_url)
+
+
+def history(stack: RunningStack, user_id: int) -> list[tuple[str, str, str, str]]:
+    table = boto3.resource("dynamodb", endpoint_url=stack.aws_endpoint_url).Table("HistoryTable")
+    items = table.query(KeyConditionExpression=Key("user_id").eq(user_id), ConsistentRead=True)
+    return [
+        (str(i["slug"]), str(i["operation"]), str(i["reason"]), str(i["at"]))
+        for i in items["Items"]
+    ]
+
+
+def eventually(check: Callable[[], Any]) -> Any:
+    """Polls until `check` returns something truthy (no timing is asserted)."""
+    deadline = time.monotonic() + PATIENCE_SECONDS
+    while not (result := check()):
+        assert time.monotonic() < deadline, "gave up waiting"
+        time.sleep(0.5)
+    return result
+
+
+def test_a_timed_membership_expires_and_its_exit_is_recorded(
+    api: Client, scheduled: RunningStack
+) -> None:
+    slug, kept = api.new_slug("TTL"), api.new_slug("KEPT")
+    user_id = api.new_user()
+    body = [{"slug": slug, "ttl_seconds": 2}, kept]
+    reply = api.request("POST", f"/api/users/{user_id}/add_to_segment", body)
+    assert reply.status_code == 201, reply.text
+    shown = api.request("GET", f"/api/users/{user_id}/segments").json()["segments"]
+    expires_at = next(s["expires_at"] for s in shown if s["slug"] == slug)
+
+    eventually(lambda: api.slugs(user_id) == [kept])
+    exit_row = (slug, "DELETE", "ttl", expires_at)
+    eventually(lambda: exit_row in history(scheduled, user_id))
+    assert [row[1] for row in history(scheduled, user_id) if row[0] == slug] == [
+        "INSERT",
+        "DELETE",
+    ]
+
+
+def test_a_deleted_segments_members_leave_at_once_and_are_recorded(
+    api: Client, scheduled: RunningStack
+) -> None:
+    slug = api.new_slug("GONE")
+    users = [api.new_user() for _ in range(3)]
+    for user_id in users:
+        reply = api.request("POST", f"/api/users/{user_id}/add_to_segment", [slug])
+        assert reply.status_code == 201, reply.text
+    assert api.request("DELETE", f"/api/segments/{slug}").status_code == 200
+    assert all(api.slugs(user_id) == [] for user_id in users)
+    assert api.request("POST", "/api/segments", {"slug": slug}).status_code == 201
+    assert all(api.slugs(user_id) == [] for user_id in users)  # the new one starts empty
+
+    for user_id in users:
+        eventually(
+            lambda user_id=user_id: any(
+                row[2] == "segment_deleted" for row in history(scheduled, user_id)
+            )
+        )
+        assert [row[1:3] for row in history(scheduled, user_id)] == [
+            ("INSERT", "manual"),
+            ("DELETE", "segment_deleted"),
+        ]

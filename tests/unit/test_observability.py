@@ -1,0 +1,191 @@
+"""Logs, metrics and tracing around every handler: JSON logs with the request id as
+correlation id and ids/slugs only; EMF metrics flushed by the handler wrapper."""
+
+import io
+import json
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from segmentation import observability
+from segmentation.data.history import HistoryOperation, HistoryReason
+
+from local_stack.events import LambdaContext, build_http_api_event
+from tests.unit.conftest import load_function
+
+
+def _json_lines(text: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+def _emf(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [line for line in lines if "_aws" in line]
+
+
+Logs = Callable[[], list[dict[str, Any]]]
+
+
+@pytest.fixture
+def logs() -> Iterator[Logs]:
+    """The service's log lines of this test (the handler's stream is set at import)."""
+    buffer = io.StringIO()
+    handlers = [h for h in observability.LOGGER.handlers if isinstance(h, logging.StreamHandler)]
+    previous = [handler.setStream(buffer) for handler in handlers]
+    yield lambda: _json_lines(buffer.getvalue())
+    for handler, stream in zip(handlers, previous, strict=True):
+        handler.setStream(stream)
+
+
+def _invoke(
+    function: str, method: str, path: str, body: Any = None, route_key: str | None = None
+) -> dict[str, Any]:
+    event = build_http_api_event(
+        method=method,
+        path=path,
+        route_key=route_key,
+        headers={"content-type": "application/json"},
+        body=None if body is None else json.dumps(body),
+    )
+    event["requestContext"]["requestId"] = "req-123"
+    reply: dict[str, Any] = load_function(function).lambda_handler(event, LambdaContext(function))
+    return reply
+
+
+def test_a_request_logs_one_json_line_with_correlation_id_and_no_body(logs: Logs) -> None:
+    reply = _invoke(
+        "create_segment", "POST", "/api/segments", {"slug": "OBS_1", "description": "SECRET-TEXT"}
+    )
+    assert reply["statusCode"] == 201
+    request = next(line for line in logs() if line["message"] == "request")
+    assert request["correlation_id"] == "req-123"
+    assert request["status"] == 201
+    assert request["route"] == "POST /api/segments"
+    assert request["service"] == "segmentation"
+    assert "cold_start" in request
+    assert request["function_name"] == "create_segment"
+    assert "SECRET-TEXT" not in json.dumps(logs())
+
+
+def test_the_request_log_names_the_user_and_segment_only(logs: Logs) -> None:
+    _invoke(
+        "delete_from_segment",
+        "DELETE",
+        "/api/users/7/delete_from_segment",
+        ["NO_SUCH"],
+        route_key="DELETE /api/users/{id}/delete_from_segment",
+    )
+    request = next(line for line in logs() if line["message"] == "request")
+    assert request["user_id"] == "7"
+    assert request["status"] == 404
+    assert "NO_SUCH" not in json.dumps(request)  # that is the body's content
+
+
+def test_membership_changes_are_counted_per_reason(capfd: pytest.CaptureFixture[str]) -> None:
+    class Change:
+        def __init__(self, operation: HistoryOperation, reason: HistoryReason) -> None:
+            self.operation = operation
+            self.reason = reason
+
+    observability.count_segment_created()
+    observability.count_rows_exported(42)
+    observability.count_membership_changes(
+        [
+            Change(HistoryOperation.INSERT, HistoryReason.MANUAL),
+            Change(HistoryOperation.INSERT, HistoryReason.MANUAL),
+            Change(HistoryOperation.DELETE, HistoryReason.TTL),
+            Change(HistoryOperation.INSERT, HistoryReason.AUTO),
+        ]
+    )
+    observability.flush_metrics()
+    blobs = _emf(_json_lines(capfd.readouterr().out))
+
+    plain = next(blob for blob in blobs if "reason" not in blob)
+    assert plain["SegmentsCreated"] == [1.0]
+    assert plain["RowsExported"] == [42.0]
+    assert plain["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Segmentation"
+
+    by_reason = {blob["reason"]: blob for blob in blobs if "reason" in blob}
+    assert set(by_reason) == {"manual", "ttl", "auto"}
+    assert by_reason["manual"]["MembershipsAdded"] == [2.0]
+    assert "MembershipsRemoved" not in by_reason["manual"]
+    assert by_reason["ttl"]["MembershipsRemoved"] == [1.0]
+    assert by_reason["ttl"]["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["reason", "service"]]
+
+
+def test_the_handler_wrapper_flushes_metrics(capfd: pytest.CaptureFixture[str]) -> None:
+    def handler(event: dict[str, Any], context: Any) -> str:
+        observability.count_segment_created()
+        return "done"
+
+    wrapped = observability.observed(handler)
+    assert wrapped({}, LambdaContext("probe")) == "done"
+    blobs = _emf(_json_lines(capfd.readouterr().out))
+    assert [blob for blob in blobs if "SegmentsCreated" in blob]
+    observability.flush_metrics()
+    assert _emf(_json_lines(capfd.readouterr().out)) == []  # nothing left over
+
+
+def test_a_bug_is_logged_with_its_correlation_id_and_re_raised(
+    logs: Logs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = load_function("list_segments")
+
+    def broken() -> list[Any]:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(module, "list_active_segments", broken)
+    with pytest.raises(RuntimeError):
+        _invoke("list_segments", "GET", "/api/segments")
+    error = next(line for line in logs() if line["message"] == "unhandled error")
+    assert error["level"] == "ERROR"
+    assert error["correlation_id"] == "req-123"
+    assert "RuntimeError" in error["exception"]
+
+
+@pytest.mark.parametrize(
+    ("environment", "expected"),
+    [
+        ({}, False),  # outside Lambda: no X-Ray daemon to talk to
+        ({"LAMBDA_TASK_ROOT": "/var/task"}, True),
+        ({"LAMBDA_TASK_ROOT": "/var/task", "POWERTOOLS_TRACE_DISABLED": "true"}, False),
+        ({"LAMBDA_TASK_ROOT": "/var/task", "AWS_SAM_LOCAL": "true"}, False),
+    ],
+)
+def test_tracing_only_inside_lambda_unless_disabled(
+    monkeypatch: pytest.MonkeyPatch, environment: dict[str, str], expected: bool
+) -> None:
+    for name in ("LAMBDA_TASK_ROOT", "POWERTOOLS_TRACE_DISABLED", "AWS_SAM_LOCAL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    assert observability.tracing_enabled() is expected
+
+
+@pytest.mark.parametrize(
+    "content_type", ["multipart/form-data", "application/x-www-form-urlencoded", "text/plain"]
+)
+def test_a_body_that_is_not_json_is_refused_with_415(call: Any, content_type: str) -> None:
+    reply = call(
+        "create_segment",
+        "POST",
+        "/api/segments",
+        raw_body='{"slug": "NOT_JSON"}',
+        headers={"content-type": content_type},
+    )
+    assert reply.status == 415
+    assert "JSON" in reply.json["message"]
+    assert call("list_segments", "GET", "/api/segments").json["segments"] == []
+
+
+def test_a_body_that_is_not_utf8_is_refused_with_400() -> None:
+    event = build_http_api_event(
+        method="POST",
+        path="/api/segments",
+        headers={"content-type": "application/json"},
+        body=b"\x0e\xff\xfe@",
+    )
+    assert event["isBase64Encoded"] is True
+    reply = load_function("create_segment").lambda_handler(event, LambdaContext("create"))
+    assert reply["statusCode"] == 400
+    assert "UTF-8" in json.loads(reply["body"])["message"]
