@@ -14,7 +14,9 @@ CALLS = 40
 
 def history_operations(stack: Any, user_id: int, slug: str) -> list[str]:
     table = boto3.resource("dynamodb", endpoint_url=stack.aws_endpoint_url).Table("HistoryTable")
-    items = table.query(KeyConditionExpression=Key("user_id").eq(user_id), ConsistentRead=True)["Items"]
+    items = table.query(KeyConditionExpression=Key("user_id").eq(user_id), ConsistentRead=True)[
+        "Items"
+    ]
     return [str(item["operation"]) for item in items if item["slug"] == slug]
 
 
@@ -24,7 +26,9 @@ def test_parallel_adds_and_removes_keep_history_in_step(client: Client, stack: A
 
     def toggle(i: int) -> int:
         if i % 2 == 0:
-            return client.request("POST", f"/api/users/{user_id}/add_to_segment", [slug]).status_code
+            return client.request(
+                "POST", f"/api/users/{user_id}/add_to_segment", [slug]
+            ).status_code
         return client.request(
             "DELETE", f"/api/users/{user_id}/delete_from_segment", [slug]
         ).status_code

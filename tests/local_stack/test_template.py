@@ -203,5 +203,5 @@ def test_functions_share_one_environment_so_conflicts_are_errors(tmp_path: Path)
       Environment: {Variables: {STORE: elsewhere}}
 """
     conflicting = load_template(write(tmp_path, SMALL + second))
-    with pytest.raises(TemplateError, match="(OVERRIDDEN|STORE) differs between functions"):
+    with pytest.raises(TemplateError, match=r"(OVERRIDDEN|STORE) differs between functions"):
         conflicting.environment()
