@@ -1,7 +1,8 @@
 # Two commands for a newcomer: `make run` (the service on http://localhost:8000) and `make test`.
 # Both create and reuse .venv; nothing needs AWS or Docker.
 SHELL := /bin/bash
-PYTHON ?= $(shell command -v python3.13 python3.12 python3.11 python3 | head -n 1)
+# The first interpreter that really runs (pyenv shims exist for versions that are not selected).
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do $$p -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null && { echo $$p; break; }; done)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
