@@ -29,6 +29,9 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 
 from moto import mock_aws
 from pynamodb.signals import pre_dynamodb_send
+
+from local_stack.template import load_template
+from local_stack.testing import create_resources_in_moto
 from segmentation.clock import utc_now
 from segmentation.data.memberships import user_memberships
 from segmentation.domain import memberships
@@ -39,9 +42,6 @@ from segmentation.domain.memberships import (
     add_memberships,
 )
 from segmentation.domain.segments import create_segment
-
-from local_stack.template import load_template
-from local_stack.testing import create_resources_in_moto
 
 ROOT = Path(__file__).resolve().parents[1]
 USERS = 20

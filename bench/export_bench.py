@@ -56,6 +56,7 @@ ENDPOINT = f"http://127.0.0.1:{PORT}"
 os.environ["AWS_ENDPOINT_URL"] = ENDPOINT  # before any client exists
 
 import requests  # noqa: E402
+
 from segmentation.data.exports import s3_client  # noqa: E402
 from segmentation.data.history import (  # noqa: E402
     HistoryEvent,

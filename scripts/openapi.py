@@ -20,10 +20,10 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, OpenAPI, Tag
-from segmentation.api.resolver import BODY_ERRORS, ERROR_DESCRIPTIONS
-from segmentation.api.schemas import ErrorResponse
 
 from local_stack.template import load_template
+from segmentation.api.resolver import BODY_ERRORS, ERROR_DESCRIPTIONS
+from segmentation.api.schemas import ErrorResponse
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "template.yaml"

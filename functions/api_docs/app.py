@@ -12,6 +12,7 @@ from pathlib import Path
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi import swagger_ui
 from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
+
 from segmentation.api.resolver import create_resolver, lambda_handler_for
 
 SPEC_FILE = Path(__file__).with_name("openapi.json")

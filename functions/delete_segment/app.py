@@ -4,6 +4,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
+
 from segmentation.api.resolver import create_resolver, json_response, lambda_handler_for
 from segmentation.api.schemas import StatusResponse, responses
 from segmentation.domain.segments import delete_segment

@@ -9,6 +9,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel, Field
+
 from segmentation.api.resolver import create_resolver, json_response, lambda_handler_for
 from segmentation.api.schemas import responses
 from segmentation.domain.export import export_history

@@ -7,6 +7,7 @@ from dataclasses import asdict
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from segmentation.domain.maintenance import run_maintenance
 from segmentation.observability import LOGGER, observed
 

@@ -1,6 +1,7 @@
 """POST /auth/register: mint a user id that no call has used."""
 
 from aws_lambda_powertools.event_handler import Response
+
 from segmentation.api.resolver import create_resolver, json_response, lambda_handler_for
 from segmentation.api.schemas import IdResponse, responses
 from segmentation.domain.users import register_user

@@ -9,10 +9,11 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from moto import mock_aws
+
 from local_stack.events import LambdaContext, build_http_api_event
 from local_stack.template import load_template
 from local_stack.testing import create_resources_in_moto
-from moto import mock_aws
 from segmentation.domain.catalogue import CATALOGUE
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from pynamodb.signals import pre_dynamodb_send
+
+from local_stack.events import LambdaContext
 from segmentation.clock import format_timestamp, utc_now
 from segmentation.data import memberships as membership_data
 from segmentation.data.history import user_history
@@ -19,8 +21,6 @@ from segmentation.domain import memberships
 from segmentation.domain.bucketing import in_share
 from segmentation.domain.catalogue import CATALOGUE
 from segmentation.domain.memberships import active_memberships
-
-from local_stack.events import LambdaContext
 from tests.unit.conftest import Call, load_function
 
 ROOT = Path(__file__).resolve().parents[2]

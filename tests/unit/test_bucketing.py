@@ -12,6 +12,7 @@ import sys
 from collections import Counter
 
 import pytest
+
 from segmentation.domain.bucketing import (
     BUCKETS,
     buckets_to_percent,

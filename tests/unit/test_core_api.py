@@ -3,8 +3,8 @@
 from typing import Any
 
 import pytest
-from segmentation.data.history import user_history
 
+from segmentation.data.history import user_history
 from tests.unit.conftest import Call
 
 

@@ -14,6 +14,7 @@ import boto3
 import pytest
 import requests
 from botocore.exceptions import ClientError
+
 from segmentation.clock import parse_timestamp, utc_now
 from segmentation.data.exports import MIN_PART_BYTES, MultipartFile, s3_client
 from segmentation.data.history import (

@@ -24,9 +24,9 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.exceptions import ClientError, ConnectTimeoutError, ReadTimeoutError
 from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
 from pynamodb.exceptions import PynamoDBException
+
 from segmentation.data.exports import MIN_PART_BYTES, MultipartFile
 from segmentation.settings import SETTINGS
-
 from tests.unit.conftest import Call, Reply
 
 # PynamoDB's clients: 1 attempt + 3 retries (its default), in botocore's standard mode.

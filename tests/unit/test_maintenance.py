@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 from pynamodb.connection import Connection
+
+from local_stack.events import LambdaContext
 from segmentation.clock import ONE_MICROSECOND, format_timestamp, parse_timestamp, utc_now
 from segmentation.data.history import HistoryEvent, HistoryOperation, HistoryReason, user_history
 from segmentation.data.maintenance import pending_deletions
@@ -26,8 +28,6 @@ from segmentation.domain.memberships import (
     remove_memberships,
 )
 from segmentation.domain.segments import create_segment, delete_segment
-
-from local_stack.events import LambdaContext
 from tests.unit.conftest import Call, load_function
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,6 +5,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+
 from segmentation.clock import utc_now
 from segmentation.data import memberships as membership_data
 from segmentation.data.history import user_history

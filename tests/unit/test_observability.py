@@ -8,10 +8,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from segmentation import observability
-from segmentation.data.history import HistoryOperation, HistoryReason
 
 from local_stack.events import LambdaContext, build_http_api_event
+from segmentation import observability
+from segmentation.data.history import HistoryOperation, HistoryReason
 from tests.unit.conftest import load_function
 
 

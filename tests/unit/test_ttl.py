@@ -5,13 +5,13 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+
 from segmentation.clock import format_timestamp, parse_timestamp, utc_now
 from segmentation.data.history import user_history
 from segmentation.domain import memberships
 from segmentation.domain.maintenance import run_maintenance
 from segmentation.domain.memberships import SegmentGrant, active_memberships, add_memberships
 from segmentation.domain.segments import create_segment
-
 from tests.unit.conftest import Call
 
 SECOND = timedelta(seconds=1)
