@@ -6,11 +6,11 @@ import shlex
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from tests.integration.conftest import Client
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "reference-api-README.md"
+# The contract, kept beside the tests; CI's shared/ copy must say the same (checked below).
+REFERENCE = Path(__file__).resolve().parents[1] / "fixtures" / "reference-api-README.md"
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "reference" / "reference-api-README.md"
 
 
 def reference_curls() -> list[str]:
@@ -33,7 +33,11 @@ def run_curl(command: str, base_url: str, *extra: str) -> tuple[int, str]:
     return int(status), body
 
 
-@pytest.mark.skipif(not REFERENCE.exists(), reason="shared/reference is beside the checkout")
+def test_the_kept_contract_is_the_shared_one() -> None:
+    if SHARED.exists():
+        assert SHARED.read_text() == REFERENCE.read_text()
+
+
 def test_reference_curl_examples_work_verbatim(client: Client) -> None:
     curls = reference_curls()
     assert len(curls) == 7

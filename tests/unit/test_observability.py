@@ -189,3 +189,32 @@ def test_a_body_that_is_not_utf8_is_refused_with_400() -> None:
     reply = load_function("create_segment").lambda_handler(event, LambdaContext("create"))
     assert reply["statusCode"] == 400
     assert "UTF-8" in json.loads(reply["body"])["message"]
+
+
+def test_handlers_emit_the_domain_metrics(call: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """Wired end to end: creating a segment, adding a member and exporting a month each
+    leave their EMF metric on stdout when the handler returns."""
+    import boto3
+
+    from segmentation.settings import SETTINGS
+
+    s3 = boto3.client("s3")
+    if SETTINGS.exports_bucket not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
+        s3.create_bucket(Bucket=SETTINGS.exports_bucket)
+    assert call("create_segment", "POST", "/api/segments", {"slug": "M"}).status == 201
+    assert call("add_to_segment", "POST", "/api/users/1/add_to_segment", ["M"]).status == 201
+    month = call("export_history", "GET", "/api/users/show_segments_history/2026/11")
+    assert month.status == 200
+    emitted: dict[str, float] = {}
+    for line in capsys.readouterr().out.splitlines():
+        if '"_aws"' not in line:
+            continue
+        record = json.loads(line)
+        for directive in record["_aws"]["CloudWatchMetrics"]:
+            for metric in directive["Metrics"]:
+                value = record[metric["Name"]]
+                total = sum(value) if isinstance(value, list) else value
+                emitted[metric["Name"]] = emitted.get(metric["Name"], 0) + total
+    assert emitted.get("SegmentsCreated") == 1
+    assert emitted.get("MembershipsAdded") == 1
+    assert "RowsExported" in emitted

@@ -55,16 +55,17 @@ def history_item(event: HistoryEvent) -> HistoryItem:
     )
 
 
+def history_event(item: HistoryItem) -> HistoryEvent:
+    return HistoryEvent(
+        user_id=int(item.user_id),
+        slug=item.slug,
+        segment_id=int(item.segment_id),
+        operation=HistoryOperation(item.operation),
+        reason=HistoryReason(item.reason),
+        at=item.at,
+    )
+
+
 def user_history(user_id: int) -> list[HistoryEvent]:
     """A user's events in time order (the history table's own key order)."""
-    return [
-        HistoryEvent(
-            user_id=int(item.user_id),
-            slug=item.slug,
-            segment_id=int(item.segment_id),
-            operation=HistoryOperation(item.operation),
-            reason=HistoryReason(item.reason),
-            at=item.at,
-        )
-        for item in HistoryItem.query(user_id, consistent_read=True)
-    ]
+    return [history_event(item) for item in HistoryItem.query(user_id, consistent_read=True)]

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from segmentation.data.history import HistoryEvent, HistoryOperation, HistoryReason
+from segmentation.data.history import HistoryEvent, history_event
 from segmentation.data.models import HistoryItem
 
 # Items per Query page. The export holds up to three pages per shard at once (the one
@@ -21,17 +21,6 @@ class HistoryPage:
     next_key: PageKey | None  # None: the shard has no more events
 
 
-def _event(item: HistoryItem) -> HistoryEvent:
-    return HistoryEvent(
-        user_id=int(item.user_id),
-        slug=item.slug,
-        segment_id=int(item.segment_id),
-        operation=HistoryOperation(item.operation),
-        reason=HistoryReason(item.reason),
-        at=item.at,
-    )
-
-
 def month_shard_page(
     month_shard: str, start_key: PageKey | None, page_items: int = DEFAULT_PAGE_ITEMS
 ) -> HistoryPage:
@@ -39,7 +28,7 @@ def month_shard_page(
     result = HistoryItem.by_month.query(
         month_shard, limit=page_items, page_size=page_items, last_evaluated_key=start_key
     )
-    events = [_event(item) for item in result]
+    events = [history_event(item) for item in result]
     return HistoryPage(events, result.last_evaluated_key)
 
 
@@ -51,4 +40,4 @@ def user_month_events(
     items = HistoryItem.query(
         user_id, HistoryItem.event_key.startswith(f"{month}-"), page_size=page_items
     )
-    return (_event(item) for item in items)
+    return (history_event(item) for item in items)

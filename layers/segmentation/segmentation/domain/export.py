@@ -25,6 +25,7 @@ from segmentation.data.history_queries import (
     month_shard_page,
     user_month_events,
 )
+from segmentation.observability import count_rows_exported
 from segmentation.settings import SETTINGS
 
 CSV_HEADER = ("UserID", "Slug", "Operation", "Timestamp", "Reason")
@@ -144,6 +145,7 @@ def export_history(
                     rows = write_report(_month_events(pool, month_text, options), upload)
                 finally:
                     pool.shutdown(cancel_futures=True)
+    count_rows_exported(rows)
     expires_at = utc_now() + timedelta(seconds=options.url_seconds)
     url = presigned_get_url(options.bucket, key, options.url_seconds)
     return HistoryReport(url=url, expires_at=format_timestamp(expires_at), rows=rows, key=key)
