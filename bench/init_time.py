@@ -2,24 +2,35 @@
 its module-level set-up, against a minimal handler that only imports boto3 and makes a
 DynamoDB client, measured in the same run, interleaved, median of several rounds.
 
+Each probe sees what a Lambda container sees, rebuilt in a temporary folder:
+- the layer, built by layers/segmentation/Makefile (the recipe `sam build` runs) for this
+  machine and compiled by the probe's interpreter (/opt/python);
+- boto3 installed by pip with its precompiled dependencies (the runtime's boto3);
+- a copy of the function's code without bytecode caches, never given any (`-B`): Lambda
+  can't write them either, so the handler's own modules compile on every cold start.
+The interpreter runs isolated (`-I -S`): only the stdlib and those three folders on
+sys.path, no PYTHON* variables. Python 3.13, the runtime's version, when installed.
+
 Interpreter start-up is the same for both and left out: the clock starts in the probe
-before it imports anything of the handler's. Bytecode caches are warm in both cases.
+before it imports anything of the handler's.
 """
 
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 from collections import Counter
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 
 from bench.environment import function_environment
-from bench.template_functions import ROOT, TemplateFunction
+from bench.package_size import build_layer, python313
+from bench.template_functions import TemplateFunction
 
-LAYER_DIR = ROOT / "layers" / "segmentation"
 MARKER = "--- bench: handler import starts ---"
 
 BASELINE_SOURCE = '''"""The reference: a handler that only imports boto3 and creates a DynamoDB client."""
@@ -32,18 +43,15 @@ def lambda_handler(event, context):
     return {}
 '''
 
-# Runs in the fresh interpreter. Prints {"init": s, "client": s} on stdout.
+# Runs in the fresh interpreter: argv = function dir, layer, runtime.
+# Prints {"init": s, "client": s, ...} on stdout.
 PROBE = f"""
 import sys, time
 started, started_cpu = time.perf_counter(), time.process_time()
 print({MARKER!r}, file=sys.stderr, flush=True)
-import importlib.util
-path = sys.argv[1]
-sys.path[:0] = [sys.argv[2], {str(LAYER_DIR)!r}]
-spec = importlib.util.spec_from_file_location("app", path)
-module = importlib.util.module_from_spec(spec)
-sys.modules["app"] = module
-spec.loader.exec_module(module)
+sys.path[:0] = sys.argv[1:4]
+import importlib
+module = importlib.import_module("app")
 assert callable(module.lambda_handler)
 initialised, initialised_cpu = time.perf_counter(), time.process_time()
 import botocore.session
@@ -67,6 +75,46 @@ class InitTiming:
     top_imports: list[tuple[str, float]]  # (top-level package, % of the import time)
 
 
+@dataclass(frozen=True)
+class Sandbox:
+    """What a Lambda container gives a handler, for one interpreter."""
+
+    python: Path
+    layer: Path  # /opt/python
+    runtime: Path  # the runtime's boto3 and its dependencies
+    functions: Path  # copies of the functions' code, one folder each
+
+    def describe(self) -> str:
+        release = subprocess.run(
+            [self.python, "-c", "import platform; print(platform.python_version())"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        return f"Python {release}, {self.python}"
+
+
+def prepare_sandbox(folder: Path, python: Path) -> Sandbox:
+    sandbox = Sandbox(python, folder / "layer" / "python", folder / "runtime", folder / "functions")
+    build_layer(sandbox.layer.parent, python, for_host=True)
+    subprocess.run(
+        [
+            python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+            "--target", sandbox.runtime, f"boto3=={version('boto3')}",
+        ],
+        capture_output=True,
+        check=True,
+    )  # fmt: skip
+    sandbox.functions.mkdir()
+    return sandbox
+
+
+def _code_copy(sandbox: Sandbox, name: str, source: Path) -> Path:
+    target = sandbox.functions / name
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return target
+
+
 def _environment(logical_id: str | None) -> dict[str, str]:
     """The function's own variables from template.yaml; no endpoint override."""
     inherited = {
@@ -75,20 +123,21 @@ def _environment(logical_id: str | None) -> dict[str, str]:
     return {**inherited, **function_environment(logical_id)}
 
 
-def _probe(
-    app: Path, logical_id: str | None, importtime: bool = False
+def probe(
+    sandbox: Sandbox, code: Path, logical_id: str | None, importtime: bool = False
 ) -> tuple[dict[str, float], str]:
     flags = ["-X", "importtime"] if importtime else []
+    folders = [str(code), str(sandbox.layer), str(sandbox.runtime)]
     done = subprocess.run(
-        [sys.executable, *flags, "-c", PROBE, str(app), str(app.parent)],
+        [sandbox.python, "-I", "-S", "-B", *flags, "-c", PROBE, *folders],
         capture_output=True,
         text=True,
         env=_environment(logical_id),
-        cwd=str(app.parent),
+        cwd=code,
         check=False,
     )
     if done.returncode != 0:
-        raise RuntimeError(f"{app} failed to import:\n{done.stderr[-2000:]}")
+        raise RuntimeError(f"{code} failed to import:\n{done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1]), done.stderr
 
 
@@ -110,21 +159,24 @@ def import_costs(stderr: str, top: int) -> list[tuple[str, float]]:
     return [(package, 100 * us / total) for package, us in own.most_common(top)]
 
 
-def measure(functions: list[TemplateFunction], rounds: int = 7) -> list[InitTiming]:
-    with tempfile.TemporaryDirectory(prefix="bench-baseline-") as folder:
-        baseline = Path(folder) / "baseline" / "app.py"
-        baseline.parent.mkdir()
-        baseline.write_text(BASELINE_SOURCE)
-        targets = [("baseline (boto3 + DynamoDB client)", baseline, None, False)] + [
-            (f.name, f.code_dir / "app.py", f.logical_id, f.is_api) for f in functions
+def measure(functions: list[TemplateFunction], rounds: int = 7) -> tuple[str, list[InitTiming]]:
+    """(which interpreter ran the probes, the baseline's timing then each function's)"""
+    with tempfile.TemporaryDirectory(prefix="bench-init-") as folder:
+        sandbox = prepare_sandbox(Path(folder), python313() or Path(sys.executable))
+        baseline_code = sandbox.functions / "baseline"
+        baseline_code.mkdir()
+        (baseline_code / "app.py").write_text(BASELINE_SOURCE)
+        targets = [("baseline (boto3 + DynamoDB client)", baseline_code, None, False)] + [
+            (f.name, _code_copy(sandbox, f.name, f.code_dir), f.logical_id, f.is_api)
+            for f in functions
         ]
         samples: dict[str, list[dict[str, float]]] = {name: [] for name, *_ in targets}
         for _ in range(rounds):  # interleaved: drift in machine load hits all alike
-            for name, app, logical_id, _ in targets:
-                samples[name].append(_probe(app, logical_id)[0])
+            for name, code, logical_id, _ in targets:
+                samples[name].append(probe(sandbox, code, logical_id)[0])
         timings = []
-        for name, app, logical_id, is_api in targets:
-            _, stderr = _probe(app, logical_id, importtime=True)
+        for name, code, logical_id, is_api in targets:
+            _, stderr = probe(sandbox, code, logical_id, importtime=True)
             runs = samples[name]
             timings.append(
                 InitTiming(
@@ -137,4 +189,4 @@ def measure(functions: list[TemplateFunction], rounds: int = 7) -> list[InitTimi
                     top_imports=import_costs(stderr, top=5),
                 )
             )
-    return timings
+        return sandbox.describe(), timings

@@ -1,14 +1,13 @@
 """Deployment package sizes: every function's code and the shared layer, unzipped and
 zipped, from a real `sam build` for arm64 into a temporary folder (the project's
 .aws-sam/build is left alone). Without the SAM CLI (`make sam-check` installs it), the
-layer is measured the way `sam build` fills it: `pip install --target` of the layer's
-requirements for manylinux2014_aarch64 / CPython 3.13, plus the package itself."""
+layer comes from the recipe `sam build` runs, layers/segmentation/Makefile, for the same
+target (manylinux2014_aarch64 / CPython 3.13, compiled by python3.13)."""
 
 import io
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from pathlib import Path
 from bench.template_functions import ROOT, TemplateFunction
 
 SAM = ROOT / ".tools" / "sam" / "bin" / "sam"
-LAYER_SOURCE = ROOT / "layers" / "segmentation"
+LAYER_MAKEFILE = ROOT / "layers" / "segmentation" / "Makefile"
 LAYER_ID = "SegmentationLayer"
 
 
@@ -53,24 +52,48 @@ def _measure(name: str, folder: Path, content_root: Path | None = None) -> Packa
     return PackageSize(name, _tree_bytes(folder), _zipped_bytes(folder), entries[:4])
 
 
-def _python313_dir() -> str | None:
-    found = shutil.which("python3.13")
-    if found is None:
-        return None
-    try:  # a pyenv shim: the real interpreter's folder, as the Makefile's sam-check does
+def python313() -> Path | None:
+    """The Lambda runtime's Python version, if this machine has it: pyenv's (a shim on
+    PATH may belong to an unselected version), else the first python3.13 on PATH."""
+    try:
         prefix = subprocess.run(
             ["pyenv", "prefix", "3.13"], capture_output=True, text=True, check=True
-        ).stdout.strip()
-        return str(Path(prefix.splitlines()[0]) / "bin")
+        ).stdout.splitlines()[0]
+        candidates = [Path(prefix) / "bin" / "python3.13"]
     except (OSError, subprocess.CalledProcessError, IndexError):
-        return str(Path(found).parent)
+        found = shutil.which("python3.13")
+        candidates = [] if found is None else [Path(found)]
+    for candidate in candidates:
+        runs = subprocess.run([candidate, "-c", "pass"], capture_output=True, check=False)
+        if runs.returncode == 0:
+            return candidate
+    return None
 
 
-def _sam_build(build_dir: Path) -> str | None:
-    python313 = _python313_dir()
-    if not SAM.exists() or python313 is None:
+def build_layer(artifacts_dir: Path, python: Path, for_host: bool = False) -> None:
+    """Runs the layer's Makefile as `sam build` does; for_host: wheels for this machine and
+    this `python` (the bench runs them), instead of Lambda's arm64 / CPython 3.13."""
+    host = ["PIP_PLATFORM="] if for_host else []
+    artifacts_dir.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        [
+            "make", "--no-print-directory", "-f", str(LAYER_MAKEFILE), f"build-{LAYER_ID}",
+            f"ARTIFACTS_DIR={artifacts_dir}", f"PYTHON={python}", *host,
+        ],
+        cwd=artifacts_dir.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(f"building the layer failed:\n{done.stdout}{done.stderr}"[-3000:])
+
+
+def _sam_build(build_dir: Path, python: Path) -> str | None:
+    if not SAM.exists():
         return None
-    env = {**os.environ, "SAM_CLI_TELEMETRY": "0", "PATH": f"{python313}:{os.environ['PATH']}"}
+    # The layer's Makefile runs `python3.13`: the real one first on PATH, as `make sam-check` does.
+    env = {**os.environ, "SAM_CLI_TELEMETRY": "0", "PATH": f"{python.parent}:{os.environ['PATH']}"}
     done = subprocess.run(
         [str(SAM), "build", "--build-dir", str(build_dir)],
         cwd=ROOT,
@@ -79,34 +102,23 @@ def _sam_build(build_dir: Path) -> str | None:
         text=True,
         check=False,
     )
-    return "sam build (arm64, python3.13)" if done.returncode == 0 else None
-
-
-def _pip_layer(target: Path) -> str:
-    python_dir = target / LAYER_ID / "python"
-    subprocess.run(
-        [
-            sys.executable, "-m", "pip", "install", "--quiet", "--target", str(python_dir),
-            "--platform", "manylinux2014_aarch64", "--implementation", "cp",
-            "--python-version", "3.13", "--only-binary=:all:",
-            "-r", str(LAYER_SOURCE / "requirements.txt"),
-        ],
-        check=True,
-        capture_output=True,
-    )  # fmt: skip
-    shutil.copytree(LAYER_SOURCE / "segmentation", python_dir / "segmentation")
-    return "pip install --target (manylinux2014_aarch64, cp313), no SAM CLI found"
+    return "sam build (arm64, python3.13; layer by its Makefile)" if done.returncode == 0 else None
 
 
 def measure(functions: list[TemplateFunction]) -> tuple[str, list[PackageSize]]:
+    python = python313()
     with tempfile.TemporaryDirectory(prefix="bench-build-") as folder:
-        build = Path(folder)
-        method = _sam_build(build)
+        build = Path(folder) / "sam"
+        method = None if python is None else _sam_build(build, python)
         if method is None:
-            method = _pip_layer(build)
+            build = Path(folder) / "recipe"  # not over what a failed sam build left
             for function in functions:
                 shutil.copytree(function.code_dir, build / function.logical_id)
+            if python is not None:
+                build_layer(build / LAYER_ID, python)
+                method = "no SAM CLI: functions copied, layer by its Makefile (arm64, cp313)"
         sizes = [_measure(f.name, build / f.logical_id) for f in functions]
         layer = build / LAYER_ID
-        sizes.append(_measure(f"layer ({LAYER_ID})", layer, layer / "python"))
-    return method, sizes
+        if python is not None:
+            sizes.append(_measure(f"layer ({LAYER_ID})", layer, layer / "python"))
+    return method or "no SAM CLI and no python3.13: functions only, layer not built", sizes

@@ -22,8 +22,13 @@ from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, OpenAPI, Tag
 
 from local_stack.template import load_template
-from segmentation.api.resolver import BODY_ERRORS, ERROR_DESCRIPTIONS
-from segmentation.api.schemas import ErrorResponse
+from segmentation.api.faults import RETRY_AFTER_SECONDS
+from segmentation.api.schemas import (
+    ANY_ROUTE_ERRORS,
+    BODY_ERRORS,
+    ERROR_DESCRIPTIONS,
+    ErrorResponse,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "template.yaml"
@@ -35,7 +40,8 @@ DESCRIPTION = """\
 Which experiment segments each user belongs to, with a full history of entries and exits.
 
 Every error is JSON `{"message": "..."}` naming the problem: 400 bad input, 404 unknown
-segment, 409 conflict, 413 body too large, 415 body not JSON.
+segment, 409 segment exists already, 413 body too large, 415 body not JSON, 503 retry
+after `Retry-After` seconds (nothing was changed).
 
 Deployed with the default `AuthMode=iam`, every call is signed with AWS SigV4 (service
 `execute-api`); a sandbox deployed with `AuthMode=none`, and the local stack, take
@@ -57,6 +63,10 @@ SIGV4 = APIKey.model_validate(
 
 SCHEMA_REF = "#/components/schemas/"
 ERROR_REF = {"$ref": SCHEMA_REF + "ErrorResponse"}
+RETRY_AFTER_HEADER = {
+    "description": "Seconds to wait before retrying",
+    "schema": {"type": "integer", "examples": [RETRY_AFTER_SECONDS]},
+}
 
 
 def routed_functions(template_file: Path = TEMPLATE) -> list[str]:
@@ -96,9 +106,12 @@ def _document_errors(spec: dict[str, Any]) -> None:
     for operation in _operations(spec):
         responses = {str(code): response for code, response in operation["responses"].items()}
         responses.pop("422", None)
-        if "requestBody" in operation:
-            for code in BODY_ERRORS:
-                responses.setdefault(str(code), {"description": ERROR_DESCRIPTIONS[code]})
+        codes = (
+            (*BODY_ERRORS, *ANY_ROUTE_ERRORS) if "requestBody" in operation else ANY_ROUTE_ERRORS
+        )
+        for code in codes:
+            responses.setdefault(str(code), {"description": ERROR_DESCRIPTIONS[code]})
+        responses["503"]["headers"] = {"Retry-After": RETRY_AFTER_HEADER}
         for code, response in responses.items():
             if int(code) >= 400:
                 response["content"] = {"application/json": {"schema": ERROR_REF}}

@@ -5,13 +5,9 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
-from segmentation.api.resolver import (
-    create_resolver,
-    error_responses,
-    json_response,
-    lambda_handler_for,
-)
-from segmentation.api.schemas import AddElement, StatusResponse, responses, to_grants
+from segmentation.api.grant_schemas import AddElement, to_grants
+from segmentation.api.resolver import create_resolver, json_response, lambda_handler_for
+from segmentation.api.schemas import StatusResponse, responses
 from segmentation.domain.memberships import add_memberships
 from segmentation.settings import SETTINGS
 from segmentation.values import UserId
@@ -26,10 +22,9 @@ app = create_resolver()
     " for a membership that ends by itself. Adding a segment the user has is a no-op.",
     tags=["Users"],
     operation_id="add_to_segment",
-    responses={
-        **responses(201, StatusResponse, "The user has every listed segment"),
-        **error_responses(409),
-    },
+    responses=responses(
+        201, StatusResponse, "The user has every listed segment", errors=(400, 404)
+    ),
 )
 def add_to_segment(
     id: Annotated[UserId, Path()],

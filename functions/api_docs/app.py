@@ -7,16 +7,16 @@ code. Swagger UI's assets are the ones bundled with Powertools: the page works o
 
 import json
 from functools import cache
+from importlib.resources import files
 from pathlib import Path
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi import swagger_ui
-from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
 
 from segmentation.api.resolver import create_resolver, lambda_handler_for
 
 SPEC_FILE = Path(__file__).with_name("openapi.json")
-SWAGGER_ASSETS = Path(swagger_ui.__file__).parent
+# Located without importing the swagger_ui package, which builds Powertools' OpenAPI models.
+SWAGGER_ASSETS = files("aws_lambda_powertools.event_handler.openapi") / "swagger_ui"
 
 app = create_resolver()
 
@@ -29,7 +29,7 @@ def _spec() -> dict[str, object]:
 
 @cache
 def _asset(name: str) -> str:
-    return (SWAGGER_ASSETS / name).read_text(encoding="utf-8")
+    return SWAGGER_ASSETS.joinpath(name).read_text(encoding="utf-8")
 
 
 def _base_path() -> str:
@@ -55,6 +55,10 @@ def openapi_json() -> Response[str]:
 def docs() -> Response[str]:
     if (app.current_event.query_string_parameters or {}).get("format") == "json":
         return openapi_json()  # the URL Swagger UI shows and downloads the spec from
+    # Imported here, not at init: its package builds Powertools' OpenAPI models, which the
+    # spec route and the cold start don't need.
+    from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
+
     page = generate_swagger_html(
         # "</" escaped: the spec sits inside a <script> element.
         spec=_spec_json().replace("</", "<\\/"),

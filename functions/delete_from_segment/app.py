@@ -5,12 +5,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
-from segmentation.api.resolver import (
-    create_resolver,
-    error_responses,
-    json_response,
-    lambda_handler_for,
-)
+from segmentation.api.resolver import create_resolver, json_response, lambda_handler_for
 from segmentation.api.schemas import StatusResponse, responses
 from segmentation.domain.memberships import remove_memberships
 from segmentation.settings import SETTINGS
@@ -26,10 +21,9 @@ app = create_resolver()
     " segment, the removal sticks.",
     tags=["Users"],
     operation_id="delete_from_segment",
-    responses={
-        **responses(200, StatusResponse, "The user has none of the listed segments"),
-        **error_responses(409),
-    },
+    responses=responses(
+        200, StatusResponse, "The user has none of the listed segments", errors=(400, 404)
+    ),
 )
 def delete_from_segment(
     id: Annotated[UserId, Path()],

@@ -19,7 +19,7 @@ app = create_resolver()
     description="Every user leaves it at once; the history records each exit.",
     tags=["Segments"],
     operation_id="delete_segment",
-    responses=responses(200, StatusResponse, "Deleted"),
+    responses=responses(200, StatusResponse, "Deleted", errors=(400, 404)),
 )
 def delete(slug: Annotated[Slug, Path()]) -> Response[str]:
     delete_segment(slug)

@@ -53,7 +53,6 @@ ROUTE_RESPONSES = {
     **responses(200, ExportLinkResponse, "Link to the month's CSV"),
     303: {"description": "Redirect to the CSV file (with Accept: text/csv)"},
 }
-del ROUTE_RESPONSES[404]  # no segment is named here
 
 
 @app.get(

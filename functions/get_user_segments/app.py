@@ -4,18 +4,26 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
+from pydantic import BaseModel
 
-from segmentation.api.resolver import (
-    create_resolver,
-    error_responses,
-    json_response,
-    lambda_handler_for,
-)
-from segmentation.api.schemas import UserSegmentsResponse, responses
+from segmentation.api.resolver import create_resolver, json_response, lambda_handler_for
+from segmentation.api.schemas import responses
 from segmentation.domain.memberships import active_memberships
 from segmentation.values import UserId
 
 app = create_resolver()
+
+
+class UserSegment(BaseModel):
+    slug: str
+    added_at: str
+    expires_at: str | None
+    source: str
+
+
+class UserSegmentsResponse(BaseModel):
+    user_id: int
+    segments: list[UserSegment]
 
 
 @app.get(
@@ -24,10 +32,7 @@ app = create_resolver()
     description="`source` is `manual` or `auto`; `expires_at` is null for no expiry.",
     tags=["Users"],
     operation_id="get_user_segments",
-    responses={
-        **responses(200, UserSegmentsResponse, "The user's active segments, sorted"),
-        **error_responses(409),
-    },
+    responses=responses(200, UserSegmentsResponse, "The user's active segments, sorted"),
 )
 def get_user_segments(id: Annotated[UserId, Path()]) -> Response[str]:
     segments = [

@@ -1,12 +1,18 @@
 """GET /api/segments: the active segments, each with its automatic percent."""
 
 from aws_lambda_powertools.event_handler import Response
+from pydantic import BaseModel
 
 from segmentation.api.resolver import create_resolver, json_response, lambda_handler_for
-from segmentation.api.schemas import SegmentListResponse, responses, segment_out
+from segmentation.api.schemas import responses
+from segmentation.api.segment_schemas import SegmentOut, segment_out
 from segmentation.domain.segments import list_active_segments
 
 app = create_resolver()
+
+
+class SegmentListResponse(BaseModel):
+    segments: list[SegmentOut]
 
 
 @app.get(

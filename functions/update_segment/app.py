@@ -7,19 +7,21 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from pydantic import BaseModel, ConfigDict
 
 from segmentation.api.resolver import create_resolver, json_response, lambda_handler_for
-from segmentation.api.schemas import (
-    SegmentOut,
-    UpdateSegmentRequest,
-    responses,
-    segment_out,
-    share_of,
-)
+from segmentation.api.schemas import responses
+from segmentation.api.segment_schemas import Percent, SegmentOut, segment_out, share_of
 from segmentation.domain.segments import change_share
 from segmentation.values import Slug
 
 app = create_resolver()
+
+
+class UpdateSegmentRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    percent: Percent
 
 
 @app.patch(
@@ -29,7 +31,7 @@ app = create_resolver()
     " from joining.",
     tags=["Segments"],
     operation_id="update_segment",
-    responses=responses(200, SegmentOut, "The updated segment"),
+    responses=responses(200, SegmentOut, "The updated segment", errors=(400, 404)),
 )
 def update(
     slug: Annotated[Slug, Path()], request: Annotated[UpdateSegmentRequest, Body()]

@@ -1,5 +1,6 @@
-"""Many parallel add/remove calls on one user and slug, over HTTP: every call succeeds or
-cleanly reports contention, and the history alternates and agrees with the final state."""
+"""Many parallel add/remove calls on one user and slug, over HTTP: every call succeeds (the
+service's optimistic-concurrency retries absorb the contention), and the history alternates
+and agrees with the final state."""
 
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -35,8 +36,7 @@ def test_parallel_adds_and_removes_keep_history_in_step(client: Client, stack: A
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         statuses = list(pool.map(toggle, range(CALLS)))
-    assert set(statuses) <= {200, 201, 409}, statuses
-    assert statuses.count(409) < CALLS // 2
+    assert set(statuses) <= {200, 201}, statuses
 
     operations = history_operations(stack, user_id, slug)
     assert operations, "at least the first add lands"

@@ -18,9 +18,9 @@ CLIENTS = 8
 SECONDS = 20.0  # bounds the run; nothing is asserted about time
 USERS = 4
 MANUAL_SEGMENTS = 5
-# Contention on a handful of users is the point: the service may answer 409 when its
-# optimistic-concurrency retries run out, which the caller retries; never a 5xx.
-ALLOWED = {200, 201, 409}
+# Contention on a handful of users is the point: the service's optimistic-concurrency
+# retries must absorb it, so every call succeeds; never a 5xx.
+ALLOWED = {200, 201}
 
 
 def _user_events(stack: Any, user_id: int) -> list[dict[str, Any]]:
@@ -94,8 +94,7 @@ def test_mixed_load_has_no_5xx_and_every_history_replays_to_its_state(
         ]
         totals = sum((run.result() for run in runs), Counter[str]())
 
-    succeeded = {key.split()[0] for key, n in totals.items() if not key.endswith("409") and n}
-    assert succeeded == {"read", "details", "add", "remove", "change"}, totals
+    assert {key.split()[0] for key in totals} == {"read", "details", "add", "remove", "change"}
     for user in users:
         shown = set(client.slugs(user))
         assert _replay(_user_events(stack, user)) == shown, user

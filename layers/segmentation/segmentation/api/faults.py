@@ -78,11 +78,12 @@ def is_transient(error: BaseException) -> bool:
     return False
 
 
-def unavailable_response() -> Response[str]:
+def unavailable_response(message: str = UNAVAILABLE_MESSAGE) -> Response[str]:
+    """503: nothing was changed, and the same call is likely to succeed in a moment."""
     return Response(
         status_code=503,
         content_type=content_types.APPLICATION_JSON,
-        body=json.dumps({"message": UNAVAILABLE_MESSAGE}),
+        body=json.dumps({"message": message}),
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
 

@@ -14,8 +14,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from segmentation.api.faults import register_fault_handlers
-from segmentation.api.schemas import ErrorResponse
+from segmentation.api.faults import register_fault_handlers, unavailable_response
 from segmentation.errors import (
     ConcurrentModification,
     DomainError,
@@ -34,7 +33,8 @@ _DOMAIN_STATUS: list[tuple[type[DomainError], int]] = [
     (InvalidRequest, 400),
     (SegmentNotFound, 404),
     (SegmentAlreadyExists, 409),
-    (ConcurrentModification, 409),
+    # Transient, unlike the 409 above: the same call is likely to succeed in a moment.
+    (ConcurrentModification, 503),
 ]
 
 
@@ -96,6 +96,8 @@ def create_resolver() -> APIGatewayHttpResolver:
     @app.exception_handler(DomainError)
     def domain_error(error: DomainError) -> Response[str]:
         status = next(code for kind, code in _DOMAIN_STATUS if isinstance(error, kind))
+        if status == 503:
+            return unavailable_response(str(error))
         return error_response(status, str(error))
 
     @app.not_found
@@ -104,24 +106,6 @@ def create_resolver() -> APIGatewayHttpResolver:
 
     register_fault_handlers(app)  # 503 + Retry-After for AWS faults past retries
     return app
-
-
-# What the OpenAPI spec says about each error status; every error body is ErrorResponse.
-ERROR_DESCRIPTIONS = {
-    400: "Invalid request: the message names the field and the problem",
-    404: "Unknown segment",
-    409: "Conflict: the segment exists already, or concurrent calls kept changing the same data",
-    413: f"Body over {SETTINGS.max_body_bytes} bytes",
-    415: "The body is not JSON (Content-Type: application/json)",
-}
-# Answered by the handler wrapper and the resolver, whatever the route.
-BODY_ERRORS = (413, 415)
-
-
-def error_responses(*codes: int) -> dict[int, Any]:
-    """OpenAPI responses for error statuses, for a route's `responses=`."""
-    content = {content_types.APPLICATION_JSON: {"model": ErrorResponse}}
-    return {code: {"description": ERROR_DESCRIPTIONS[code], "content": content} for code in codes}
 
 
 def _raw_response(status_code: int, message: str) -> dict[str, Any]:
