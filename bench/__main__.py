@@ -102,7 +102,7 @@ def init_section(rounds: int) -> bool:
     from bench import init_time
 
     python, timings = init_time.measure(template_functions(), rounds=rounds)
-    baseline, handlers = timings[0], timings[1:]
+    baseline = timings[0]
     rows, ok = [], True
     for t in timings:
         ratio = t.init_ms / baseline.init_ms
@@ -138,7 +138,6 @@ def init_section(rounds: int) -> bool:
         ],
         rows,
     )
-    del handlers
     print(
         "\nInit = importing app.py with all module-level set-up (routes, pydantic models,"
         " settings), timed inside a fresh isolated interpreter, interleaved with the baseline"

@@ -33,8 +33,6 @@ _DOMAIN_STATUS: list[tuple[type[DomainError], int]] = [
     (InvalidRequest, 400),
     (SegmentNotFound, 404),
     (SegmentAlreadyExists, 409),
-    # Transient, unlike the 409 above: the same call is likely to succeed in a moment.
-    (ConcurrentModification, 503),
 ]
 
 
@@ -96,9 +94,13 @@ def create_resolver() -> APIGatewayHttpResolver:
     @app.exception_handler(DomainError)
     def domain_error(error: DomainError) -> Response[str]:
         status = next(code for kind, code in _DOMAIN_STATUS if isinstance(error, kind))
-        if status == 503:
-            return unavailable_response(str(error))
         return error_response(status, str(error))
+
+    # Chosen over domain_error (Powertools looks handlers up along the MRO). Transient,
+    # unlike a 409: answered like an AWS fault, and the same call likely succeeds shortly.
+    @app.exception_handler(ConcurrentModification)
+    def concurrent_modification(error: ConcurrentModification) -> Response[str]:
+        return unavailable_response(str(error))
 
     @app.not_found
     def not_found(error: Exception) -> Response[str]:
