@@ -1,13 +1,15 @@
 """`make bench`: one table per section, for every function template.yaml declares.
 
 1. AWS round trips and items per request, at two data sizes 10x apart (in-process moto).
+   Then the capacity model: units per request and the hottest partition key at the target
+   workload (bench/capacity.py).
 2. Init time per handler against a boto3-only handler, in fresh isolated interpreters
    against the layer as its Makefile builds it (bench/init_time.py).
 3. Deployment package sizes (sam build for arm64).
 4. The monthly export: peak memory and time for two month sizes (bench/export_bench.py).
 5. Automatic segments: reads with 0 and 100 automatic segments (bench/auto_read_bench.py).
 
-    .venv/bin/python -m bench [--only calls,init,size,export,auto] [--rounds N]
+    .venv/bin/python -m bench [--only calls,capacity,init,size,export,auto] [--rounds N]
 """
 
 # The counting hooks must be in place before any botocore session exists.
@@ -24,7 +26,7 @@ from bench.environment import prepare_in_process  # noqa: E402
 from bench.template_functions import ROOT, template_functions  # noqa: E402
 
 INIT_TARGET = 1.5
-SECTIONS = ("calls", "init", "size", "export", "auto")
+SECTIONS = ("calls", "capacity", "init", "size", "export", "auto")
 
 
 def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
@@ -191,6 +193,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = {}
     if "calls" in wanted:
         results["calls"] = calls_section()
+    if "capacity" in wanted:
+        results["capacity"] = _run_module(
+            "bench.capacity", "Capacity: units per request and the hottest key at the target"
+        )
     if "init" in wanted:
         results["init"] = init_section(args.rounds)
     if "size" in wanted:

@@ -18,6 +18,7 @@ from local_stack.aws import (
     is_loopback,
     local_aws_env,
 )
+from local_stack.dynamodb_recorder import record_to_file
 from local_stack.gateway import Gateway
 from local_stack.runtime import DEFAULT_MAX_CONTAINERS, FunctionRuntime
 from local_stack.scheduler import Scheduler
@@ -55,6 +56,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="override a template parameter's Default (repeatable)",
     )
     parser.add_argument("--max-containers", type=int, default=DEFAULT_MAX_CONTAINERS)
+    parser.add_argument(
+        "--record-dynamodb",
+        type=Path,
+        metavar="FILE",
+        help="append every DynamoDB request the functions make to FILE (JSON lines)",
+    )
     return parser.parse_args(argv)
 
 
@@ -92,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     template = load_template(args.template, _parameters(args.parameter))
+    if args.record_dynamodb:  # before any botocore session exists
+        record_to_file(args.record_dynamodb)
     environment = template.environment()  # before starting anything: template errors first
     try:
         moto = MotoServer(args.host, args.aws_port)

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def aws() -> Iterator[None]:
     with mock_aws():
         create_resources_in_moto(load_template(ROOT / "template.yaml"))
-        CATALOGUE.invalidate()
+        CATALOGUE.reset()
         yield
 
 

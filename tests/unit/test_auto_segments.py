@@ -13,14 +13,16 @@ from pynamodb.signals import pre_dynamodb_send
 from local_stack.events import LambdaContext
 from segmentation.clock import format_timestamp, utc_now
 from segmentation.data import memberships as membership_data
+from segmentation.data.aws_errors import WriteConflict
 from segmentation.data.history import user_history
-from segmentation.data.memberships import WriteConflict, user_memberships
+from segmentation.data.memberships import user_memberships
 from segmentation.data.models import MembershipItem
 from segmentation.data.segments import delete_segment_item, get_segment
-from segmentation.domain import memberships
+from segmentation.domain import maintenance, memberships, retry
 from segmentation.domain.bucketing import in_share
 from segmentation.domain.catalogue import CATALOGUE
 from segmentation.domain.memberships import active_memberships
+from tests.support.clock import past_deletion_grace
 from tests.unit.conftest import Call, load_function
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -261,7 +263,7 @@ def test_a_read_losing_the_race_rereads_and_answers_the_same(
     create(call, "ALSO", 100)
     competitor_answer: list[Any] = []
     reads = interleave(monkeypatch, lambda: competitor_answer.extend(active_memberships(4)))
-    monkeypatch.setattr(memberships.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(retry.time, "sleep", lambda seconds: None)
     answer = active_memberships(4)
     assert len(reads) == 2  # one stale plan whose write lost, one re-read
     assert answer == competitor_answer
@@ -269,7 +271,7 @@ def test_a_read_losing_the_race_rereads_and_answers_the_same(
     assert sorted(events_of(4)) == [("ALSO", "INSERT", "auto"), ("AUTO", "INSERT", "auto")]
 
 
-def test_an_exposure_to_a_segment_deleted_meanwhile_is_not_recorded(
+def test_an_exposure_recorded_by_a_stale_container_is_hidden_then_settled(
     call: Call, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     create(call, "GONE", 100)
@@ -277,9 +279,18 @@ def test_an_exposure_to_a_segment_deleted_meanwhile_is_not_recorded(
     CATALOGUE.refresh()  # this container still believes in GONE
     segment = get_segment("GONE")
     assert segment is not None
-    delete_segment_item(segment, format_timestamp(utc_now()))  # another container deletes it
+    deleted_at = utc_now()
+    delete_segment_item(segment, format_timestamp(deleted_at))  # another container deletes it
+    # Within its cache interval the stale container still hands the segment out, and
+    # records the exposure: no item of the segment is checked on a user's path.
+    assert slugs_of(call, 2) == ["GONE"]
+    CATALOGUE.invalidate()  # its next catalogue check
     assert slugs_of(call, 2) == []
-    assert events_of(2) == []
+    grace = timedelta(seconds=maintenance.SETTINGS.tombstone_grace_seconds)
+    maintenance.run_maintenance(now=deleted_at + grace)
+    assert events_of(2) == [("GONE", "INSERT", "auto"), ("GONE", "DELETE", "segment_deleted")]
+    entry, exit_ = user_history(2)
+    assert exit_.at > entry.at  # never an exit before its entry
     assert user_memberships(2) == []
 
 
@@ -380,12 +391,15 @@ def test_a_ttl_on_an_unexposed_user_is_a_timed_manual_membership(
     assert events_of(12) == [("AUTO", "INSERT", "manual")]
 
 
-def test_a_deleted_automatic_segment_vanishes_and_its_slug_reshuffles(call: Call) -> None:
+def test_a_deleted_automatic_segment_vanishes_and_its_slug_reshuffles(
+    call: Call, monkeypatch: pytest.MonkeyPatch
+) -> None:
     first = create(call, "AUTO", 100)
     old_salt = getattr(get_segment("AUTO"), "salt", None)
     assert slugs_of(call, 1) == ["AUTO"]
     assert call("delete_segment", "DELETE", "/api/segments/AUTO").status == 200
     assert slugs_of(call, 1) == []
+    past_deletion_grace(monkeypatch)
     second = create(call, "AUTO", 100)
     assert second != first
     assert getattr(get_segment("AUTO"), "salt", None) != old_salt

@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 
 from segmentation.data.history import user_history
+from tests.support.clock import past_deletion_grace
 from tests.unit.conftest import Call
 
 
@@ -158,12 +159,19 @@ def test_duplicate_segment_is_409(call: Call) -> None:
     assert "A" in reply.json["message"]
 
 
-def test_deleted_segment_vanishes_and_a_recreated_slug_starts_empty(call: Call) -> None:
+def test_deleted_segment_vanishes_and_a_recreated_slug_starts_empty(
+    call: Call, monkeypatch: pytest.MonkeyPatch
+) -> None:
     first = create(call, "A")
     add(call, 1, "A")
     assert call("delete_segment", "DELETE", "/api/segments/A").status == 200
     assert slugs_of(call, 1) == []
     assert call("delete_segment", "DELETE", "/api/segments/A").status == 404
+    # The slug stays reserved for the grace period (writes planned before may still land).
+    reply = call("create_segment", "POST", "/api/segments", {"slug": "A"})
+    assert reply.status == 409
+    assert "deleted less than 60 s ago" in reply.json["message"]
+    past_deletion_grace(monkeypatch)
     second = create(call, "A")
     assert second != first
     assert slugs_of(call, 1) == []

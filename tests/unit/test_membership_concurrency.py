@@ -10,7 +10,8 @@ from segmentation.clock import utc_now
 from segmentation.data import memberships as membership_data
 from segmentation.data.history import user_history
 from segmentation.data.models import MembershipItem
-from segmentation.domain import memberships
+from segmentation.domain import memberships, retry
+from segmentation.domain.maintenance import run_maintenance
 from segmentation.domain.memberships import (
     SegmentGrant,
     active_memberships,
@@ -18,8 +19,9 @@ from segmentation.domain.memberships import (
     change_memberships,
     remove_memberships,
 )
-from segmentation.domain.segments import create_segment
-from segmentation.errors import ConcurrentModification
+from segmentation.domain.segments import create_segment, delete_segment
+from segmentation.errors import ConcurrentModification, SegmentAlreadyExists
+from segmentation.settings import SETTINGS
 
 
 def interleave(
@@ -81,16 +83,29 @@ def test_two_adds_racing_record_one_insert(monkeypatch: pytest.MonkeyPatch) -> N
     assert operations(1, "A") == ["INSERT"]
 
 
-def test_a_segment_deleted_mid_change_rejects_it_whole(monkeypatch: pytest.MonkeyPatch) -> None:
-    from segmentation.domain.segments import delete_segment
-    from segmentation.errors import SegmentNotFound
-
+def test_an_add_racing_a_deletion_is_hidden_then_settled_by_maintenance(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a change planned while B existed, and B deleted before it commits
     create_segment("A")
-    create_segment("B")
+    b_id = create_segment("B").segment_id
+    deletion = utc_now()
     interleave(monkeypatch, lambda: delete_segment("B"))
-    with pytest.raises(SegmentNotFound):
-        change_memberships(1, [SegmentGrant("A"), SegmentGrant("B")], [])
-    assert user_history(1) == []
+    # When it commits (no item of B is checked on a user's path)
+    change_memberships(1, [SegmentGrant("A"), SegmentGrant("B")], [])
+    # Then reads never show B, and B's slug cannot name a new segment meanwhile
+    assert [m.slug for m in active_memberships(1)] == ["A"]
+    with pytest.raises(SegmentAlreadyExists):
+        create_segment("B")
+    # And after the grace period maintenance records B's exit once, after its entry
+    grace = timedelta(seconds=SETTINGS.tombstone_grace_seconds)
+    run_maintenance(now=deletion + grace + timedelta(seconds=1))
+    rows = [(e.slug, e.segment_id, e.operation.value) for e in user_history(1)]
+    assert sorted(rows) == [("A", 1, "INSERT"), ("B", b_id, "DELETE"), ("B", b_id, "INSERT")]
+    b_rows = [e for e in user_history(1) if e.slug == "B"]
+    assert [e.operation.value for e in b_rows] == ["INSERT", "DELETE"]
+    assert [m.slug for m in active_memberships(1)] == ["A"]
+    assert create_segment("B").segment_id != b_id  # cleanup finished: the slug is free
 
 
 def test_endless_contention_gives_up_cleanly(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -101,7 +116,7 @@ def test_endless_contention_gives_up_cleanly(monkeypatch: pytest.MonkeyPatch) ->
     def move_expiry() -> None:  # a version bump that keeps the user in the segment
         add_memberships(1, [SegmentGrant("A", utc_now() + timedelta(hours=1, seconds=next(later)))])
 
-    monkeypatch.setattr(memberships.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(retry.time, "sleep", lambda seconds: None)
     interleave(monkeypatch, move_expiry, times=10_000)
     with pytest.raises(ConcurrentModification):
         remove_memberships(1, ["A"])

@@ -18,9 +18,9 @@ class SegmentNotFound(DomainError):
 
 
 class SegmentAlreadyExists(DomainError):
-    def __init__(self, slug: str) -> None:
+    def __init__(self, slug: str, message: str | None = None) -> None:
         self.slug = slug
-        super().__init__(f"segment {slug} already exists")
+        super().__init__(message or f"segment {slug} already exists")
 
 
 class ConcurrentModification(DomainError):

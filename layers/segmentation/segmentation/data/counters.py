@@ -1,6 +1,7 @@
 """Atomic id counters: one UpdateItem hands out a number no other call gets."""
 
-from segmentation.data.models import COUNTER_PARTITION, CounterItem
+from segmentation.data.keys import COUNTER_PARTITION
+from segmentation.data.models import CounterItem
 
 
 def next_counter_value(name: str, step: int = 1) -> int:

@@ -1,11 +1,12 @@
 """History rows: what the history table stores for one entry into or exit from a segment."""
 
-import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
 
+from segmentation.data.keys import history_event_key, history_month_order
+from segmentation.data.keys import history_month_partition as history_month_partition
+from segmentation.data.keys import history_shard as history_shard
 from segmentation.data.models import HistoryItem
-from segmentation.settings import SETTINGS
 
 
 class HistoryOperation(StrEnum):
@@ -30,28 +31,18 @@ class HistoryEvent:
     at: str  # clock.format_timestamp
 
 
-def history_shard(user_id: int, slug: str, shards: int = SETTINGS.history_shards) -> int:
-    """A stable shard per (user, slug): a busy month spreads over `shards` partitions."""
-    digest = hashlib.sha256(f"{user_id}:{slug}".encode()).digest()
-    return int.from_bytes(digest[:4], "big") % shards
-
-
-def history_month_partition(at: str, shard: int) -> str:
-    return f"{at[:7]}#{shard:02d}"
-
-
 def history_item(event: HistoryEvent) -> HistoryItem:
     shard = history_shard(event.user_id, event.slug)
     return HistoryItem(
         event.user_id,
-        f"{event.at}#{event.slug}#{event.segment_id}",
+        history_event_key(event.at, event.slug, event.segment_id),
         slug=event.slug,
         segment_id=event.segment_id,
         operation=event.operation.value,
         reason=event.reason.value,
         at=event.at,
         month_shard=history_month_partition(event.at, shard),
-        month_order=f"{event.at}#{event.user_id:019d}#{event.slug}",
+        month_order=history_month_order(event.at, event.user_id, event.slug),
     )
 
 

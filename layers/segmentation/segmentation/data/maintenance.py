@@ -9,38 +9,45 @@ from collections.abc import Iterator, Sequence
 
 from pynamodb.exceptions import DeleteError
 
-from segmentation.data.aws_errors import error_code
-from segmentation.data.models import (
+from segmentation.data.aws_errors import condition_failed
+from segmentation.data.keys import (
     DELETIONS_PARTITION,
-    MembershipItem,
-    SegmentDeletionItem,
-    segment_members_key,
+    EXPIRY_INDEX_KEYS,
+    member_index_keys,
+    membership_generation,
 )
+from segmentation.data.models import MembershipItem, SegmentDeletionItem
 
 MembershipKey = tuple[str, str]  # (pk, sk)
 
 
-def due_expiry_keys(shard: str, due_by: str, page_size: int) -> Iterator[MembershipKey]:
-    """Memberships of one expiry shard whose `expires_at` is at or before `due_by`, oldest
-    first. The index is sparse: only active memberships with an expiry are in it."""
-    for item in MembershipItem.memberships_by_expiry.query(
-        shard, MembershipItem.expires_at <= due_by, page_size=page_size
-    ):
-        yield item.pk, item.sk
+def generation_of(key: MembershipKey) -> tuple[str, int]:
+    """(slug, segment id) of the membership under this key, without reading it."""
+    return membership_generation(key[1])
+
+
+def due_expiry_keys(due_by: str, page_size: int) -> Iterator[MembershipKey]:
+    """Memberships whose `expires_at` is at or before `due_by`, shard by shard, oldest
+    first in each. The index is sparse: only active memberships with an expiry."""
+    for shard in EXPIRY_INDEX_KEYS:
+        for item in MembershipItem.memberships_by_expiry.query(
+            shard, MembershipItem.expires_at <= due_by, page_size=page_size
+        ):
+            yield item.pk, item.sk
 
 
 def segment_member_keys(segment_id: int, page_size: int) -> Iterator[MembershipKey]:
     """Every membership item of one segment generation, whatever its state."""
-    for item in MembershipItem.members_by_segment.query(
-        segment_members_key(segment_id), page_size=page_size
-    ):
-        yield item.pk, item.sk
+    for shard in member_index_keys(segment_id):
+        for item in MembershipItem.members_by_segment.query(shard, page_size=page_size):
+            yield item.pk, item.sk
 
 
 def has_members(segment_id: int) -> bool:
     return any(
         True
-        for _ in MembershipItem.members_by_segment.query(segment_members_key(segment_id), limit=1)
+        for shard in member_index_keys(segment_id)
+        for _ in MembershipItem.members_by_segment.query(shard, limit=1)
     )
 
 
@@ -64,7 +71,7 @@ def remove_tombstone(tombstone: SegmentDeletionItem) -> bool:
     try:
         tombstone.delete(condition=SegmentDeletionItem.pk.exists())
     except DeleteError as error:
-        if error_code(error) == "ConditionalCheckFailedException":
+        if condition_failed(error):
             return False
         raise
     return True

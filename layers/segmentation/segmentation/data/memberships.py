@@ -1,4 +1,9 @@
-"""Membership items and the one transaction that changes them together with history."""
+"""Membership items and the one transaction that changes them together with history.
+
+A transaction touches only the items of the users it changes (their memberships, their
+history rows, their profiles): never an item that another user's request also writes or
+checks, so concurrent users never cancel each other's transactions.
+"""
 
 from dataclasses import dataclass
 
@@ -6,31 +11,19 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from segmentation.data.aws_errors import error_code
+from segmentation.data.aws_errors import WriteConflict, is_cancelled
 from segmentation.data.history import HistoryEvent, history_item
-from segmentation.data.models import (
+from segmentation.data.keys import (
     MEMBERSHIP_PREFIX,
-    SEGMENTS_PARTITION,
-    HistoryItem,
-    MembershipItem,
-    SegmentItem,
-    UserItem,
+    expiry_index_key,
+    member_index_key,
+    membership_sort_key,
     user_partition,
 )
+from segmentation.data.models import HistoryItem, MembershipItem, UserItem
+from segmentation.data.users import user_profile
 from segmentation.observability import count_membership_changes
 from segmentation.settings import SETTINGS
-
-
-class StaleSegments(Exception):
-    """Segments named in the transaction were deleted or replaced meanwhile."""
-
-    def __init__(self, slugs: list[str]) -> None:
-        super().__init__(", ".join(slugs))
-        self.slugs = slugs
-
-
-class WriteConflict(Exception):
-    """Another call changed the same memberships first; re-read and try again."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +31,36 @@ class MembershipWrite:
     item: MembershipItem
     expected_version: int | None  # None: the item must not exist yet
     delete: bool = False  # remove the item (at expected_version) instead of saving it
+
+
+def new_membership_item(
+    user_id: int, slug: str, segment_id: int, state: str, source: str, at: str
+) -> MembershipItem:
+    return MembershipItem(
+        user_partition(user_id),
+        membership_sort_key(slug, segment_id),
+        user_id=user_id,
+        slug=slug,
+        segment_id=segment_id,
+        state=state,
+        source=source,
+        added_at=at,
+        changed_at=at,
+        version=1,
+        member_segment=member_index_key(segment_id, user_id),
+    )
+
+
+def copy_membership(item: MembershipItem) -> MembershipItem:
+    return MembershipItem.from_raw_data(item.serialize())
+
+
+def set_expiry(item: MembershipItem, expires_at: str | None) -> None:
+    """Sets or clears the expiry; only a membership with one is in the expiry index."""
+    item.expires_at = expires_at
+    item.expiry_shard = (
+        None if expires_at is None else expiry_index_key(int(item.user_id), item.slug)
+    )
 
 
 def user_memberships(user_id: int) -> list[MembershipItem]:
@@ -52,23 +75,15 @@ def user_memberships(user_id: int) -> list[MembershipItem]:
 
 
 def write_membership_changes(
-    writes: list[MembershipWrite],
-    events: list[HistoryEvent],
-    segment_ids: dict[str, int],
-    profile: UserItem | None = None,
+    writes: list[MembershipWrite], events: list[HistoryEvent], seen_at: str | None = None
 ) -> None:
-    """One transaction: each segment still has its id, each membership is still at the
-    version that was read, each history row is new. All of it lands, or none."""
-    checks = sorted(segment_ids.items())
+    """One transaction: each membership is still at the version that was read, each
+    history row is new, and (with `seen_at`) each user it touches is marked as used, so
+    register never hands out their id. All of it lands, or none: WriteConflict when
+    another call changed one of the items first."""
+    users = sorted({int(write.item.user_id) for write in writes} | {e.user_id for e in events})
     try:
         with TransactWrite(connection=Connection(region=SETTINGS.region)) as transaction:
-            for slug, segment_id in checks:
-                transaction.condition_check(
-                    SegmentItem,
-                    SEGMENTS_PARTITION,
-                    slug,
-                    condition=SegmentItem.segment_id == segment_id,
-                )
             for write in writes:
                 condition = (
                     MembershipItem.pk.does_not_exist()
@@ -83,24 +98,17 @@ def write_membership_changes(
                 transaction.save(
                     history_item(event), condition=HistoryItem.user_id.does_not_exist()
                 )
-            if profile is not None:
+            for user_id in users if seen_at is not None else []:
+                profile = user_profile(user_id, str(seen_at))
                 transaction.update(
                     profile,
                     actions=[
-                        UserItem.user_id.set(profile.user_id),
+                        UserItem.user_id.set(user_id),
                         UserItem.first_seen_at.set(UserItem.first_seen_at | profile.first_seen_at),
                     ],
                 )
     except TransactWriteError as error:
-        reasons = error.cancellation_reasons
-        stale = [
-            slug
-            for (slug, _), reason in zip(checks, reasons, strict=False)
-            if reason is not None and reason.code == "ConditionalCheckFailed"
-        ]
-        if stale:
-            raise StaleSegments(stale) from error
-        if error_code(error) == "TransactionCanceledException":
+        if is_cancelled(error):
             raise WriteConflict from error
         raise
     count_membership_changes(events)

@@ -1,7 +1,10 @@
 """PynamoDB models of the two tables (see the README's "Data model").
 
-Main table (single-table design), keys `pk` / `sk`:
-- `SEGMENTS` / `<slug>`: the active segment catalogue, one query lists it all.
+Main table (single-table design), keys `pk` / `sk` (all built in keys.py):
+- `SEGMENTS#<0..7>` / `<slug>`: the segment catalogue, sharded by slug; a deleted
+  segment's item stays as a marker (`deleted_at`) until its slug may be reused.
+- `CATALOGUE` / `VERSION` and `CATALOGUE_LOG` / `<version>`: the catalogue's version and
+  one log entry per change, so a container catches up with one small query.
 - `SEGMENT_DELETIONS` / `<segment id>`: deleted segments whose members await cleanup.
 - `COUNTER` / `<name>`: atomic id counters.
 - `USER#<id>` / `PROFILE`: marks a user id as used, so register never hands it out.
@@ -11,29 +14,11 @@ Main table (single-table design), keys `pk` / `sk`:
 History table, keys `user_id` / `event_key`, never expires anything.
 """
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from segmentation.settings import SETTINGS
-
-SEGMENTS_PARTITION = "SEGMENTS"
-DELETIONS_PARTITION = "SEGMENT_DELETIONS"
-COUNTER_PARTITION = "COUNTER"
-PROFILE_SORT_KEY = "PROFILE"
-MEMBERSHIP_PREFIX = "SEG#"
-
-
-def user_partition(user_id: int) -> str:
-    return f"USER#{user_id}"
-
-
-def membership_sort_key(slug: str, segment_id: int) -> str:
-    return f"{MEMBERSHIP_PREFIX}{slug}#{segment_id}"
-
-
-def segment_members_key(segment_id: int) -> str:
-    return f"SEGID#{segment_id}"
 
 
 class _MainTable(Model):
@@ -53,6 +38,23 @@ class SegmentItem(_MainTable):
     # Automatic share in buckets of 0.01% (0: manual only) and the per-generation hash salt.
     percent_buckets = NumberAttribute(default=0)
     salt = UnicodeAttribute(null=True)
+    # Set on deletion: the item stays as a marker that keeps the slug from being reused
+    # while writes planned against the old generation may still land.
+    deleted_at = UnicodeAttribute(null=True)
+
+
+class CatalogueLogItem(_MainTable):
+    """The state of one segment after catalogue change number `version` (sk)."""
+
+    version = NumberAttribute()
+    segment_id = NumberAttribute()
+    slug = UnicodeAttribute()
+    description = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    percent_buckets = NumberAttribute(default=0)
+    salt = UnicodeAttribute(null=True)
+    deleted = BooleanAttribute(default=False)
+    purge_at = NumberAttribute()  # epoch seconds: DynamoDB TTL drops old entries
 
 
 class SegmentDeletionItem(_MainTable):
@@ -105,7 +107,7 @@ class MembershipItem(_MainTable):
     version = NumberAttribute()
     expires_at = UnicodeAttribute(null=True)
     expiry_shard = UnicodeAttribute(null=True)  # set only while active with an expiry
-    member_segment = UnicodeAttribute()
+    member_segment = UnicodeAttribute()  # keys.member_index_key
 
     members_by_segment = MembersBySegmentIndex()
     memberships_by_expiry = MembershipsByExpiryIndex()

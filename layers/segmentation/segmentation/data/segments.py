@@ -1,29 +1,54 @@
-"""Segment catalogue items: create, read, list and delete (with a cleanup tombstone)."""
+"""Segment catalogue items: create, change, delete, and what readers need to follow them.
+
+Every change of the catalogue is one transaction that also bumps the catalogue's version
+item and appends the segment's new state to the catalogue log under that version. A
+container then follows the catalogue with one small query of the log (`changes_after`)
+instead of re-reading every segment; it re-reads everything (`load_catalogue`) only at
+start or when it fell behind the log's retention.
+"""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import DeleteError, TransactWriteError
+from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
-from segmentation.data.aws_errors import error_code
-from segmentation.data.models import (
+from segmentation.data.aws_errors import WriteConflict, condition_failed, failed_conditions
+from segmentation.data.keys import (
+    CATALOGUE_LOG_PARTITION,
+    CATALOGUE_PARTITIONS,
+    CATALOGUE_VERSION_PARTITION,
+    CATALOGUE_VERSION_SORT_KEY,
     DELETIONS_PARTITION,
-    SEGMENTS_PARTITION,
-    SegmentDeletionItem,
-    SegmentItem,
+    catalogue_log_sort_key,
+    catalogue_partition,
+    deletion_sort_key,
 )
+from segmentation.data.models import CatalogueLogItem, CounterItem, SegmentDeletionItem, SegmentItem
 from segmentation.settings import SETTINGS
+
+# Log entries outlive any container that could still need them; one that fell behind
+# further reloads the whole catalogue.
+LOG_RETENTION_SECONDS = 24 * 3600
+# Log entries one catch-up query reads at most; more pending means a reload is cheaper.
+MAX_CHANGES_PER_QUERY = 100
+
+
+class SegmentExists(Exception):
+    """An active segment has the slug, or one deleted too recently to reuse it."""
 
 
 class SegmentGone(Exception):
     """The segment was deleted (or replaced) by another call in the meantime."""
 
 
-def _conditional_check_failed(error: PutError | TransactWriteError | UpdateError) -> bool:
-    if isinstance(error, TransactWriteError):  # not a TransactionConflict: that is a retry
-        return any(
-            r is not None and r.code == "ConditionalCheckFailed" for r in error.cancellation_reasons
-        )
-    return error_code(error) == "ConditionalCheckFailedException"
+@dataclass(frozen=True)
+class CatalogueSnapshot:
+    version: int
+    segments: list[SegmentItem]
 
 
 def new_segment_item(
@@ -35,7 +60,7 @@ def new_segment_item(
     salt: str | None = None,
 ) -> SegmentItem:
     return SegmentItem(
-        SEGMENTS_PARTITION,
+        catalogue_partition(slug),
         slug,
         segment_id=segment_id,
         slug=slug,
@@ -46,62 +71,170 @@ def new_segment_item(
     )
 
 
-def insert_segment(segment: SegmentItem) -> bool:
-    """Saves a new segment unless an active one has its slug; True when saved."""
+def catalogue_version(consistent: bool = True) -> int:
     try:
-        segment.save(condition=SegmentItem.pk.does_not_exist())
-    except PutError as error:
-        if _conditional_check_failed(error):
-            return False
-        raise
-    return True
+        item = CounterItem.get(
+            CATALOGUE_VERSION_PARTITION, CATALOGUE_VERSION_SORT_KEY, consistent_read=consistent
+        )
+    except CounterItem.DoesNotExist:
+        return 0
+    return int(item.value)
+
+
+def load_catalogue() -> CatalogueSnapshot:
+    """Every active segment, at least as new as the version returned (read first)."""
+    version = catalogue_version()
+    segments = [
+        item
+        for partition in CATALOGUE_PARTITIONS
+        for item in SegmentItem.query(partition, consistent_read=True)
+        if item.deleted_at is None
+    ]
+    return CatalogueSnapshot(version, segments)
+
+
+def changes_after(version: int, consistent: bool = False) -> list[CatalogueLogItem]:
+    """Log entries newer than `version`, oldest first (at most MAX_CHANGES_PER_QUERY)."""
+    return list(
+        CatalogueLogItem.query(
+            CATALOGUE_LOG_PARTITION,
+            CatalogueLogItem.sk > catalogue_log_sort_key(version),
+            consistent_read=consistent,
+            limit=MAX_CHANGES_PER_QUERY,
+        )
+    )
 
 
 def get_segment(slug: str) -> SegmentItem | None:
+    """The active segment with this slug (a deletion marker is no segment)."""
     try:
-        return SegmentItem.get(SEGMENTS_PARTITION, slug, consistent_read=True)
+        item = SegmentItem.get(catalogue_partition(slug), slug, consistent_read=True)
     except SegmentItem.DoesNotExist:
         return None
+    return None if item.deleted_at is not None else item
 
 
-def list_segments(consistent: bool = True) -> list[SegmentItem]:
-    return list(SegmentItem.query(SEGMENTS_PARTITION, consistent_read=consistent))
+def _log_entry(segment: SegmentItem, version: int, deleted: bool) -> CatalogueLogItem:
+    return CatalogueLogItem(
+        CATALOGUE_LOG_PARTITION,
+        catalogue_log_sort_key(version),
+        version=version,
+        segment_id=segment.segment_id,
+        slug=segment.slug,
+        description=segment.description,
+        created_at=segment.created_at,
+        percent_buckets=segment.percent_buckets,
+        salt=segment.salt,
+        deleted=deleted,
+        purge_at=int(time.time()) + LOG_RETENTION_SECONDS,
+    )
 
 
-def update_segment_percent(slug: str, percent_buckets: int, salt: str) -> SegmentItem | None:
-    """Sets the automatic share of an existing segment, and its salt unless it has one
-    (segments from before percentages existed); None when there is no such segment."""
-    segment = SegmentItem(SEGMENTS_PARTITION, slug)
+def _versioned_change(
+    segment: SegmentItem, deleted: bool, add_items: Callable[[TransactWrite], None]
+) -> None:
+    """One transaction: the catalogue version goes from what was read to the next, the
+    log gets the segment's new state under it, and `add_items` adds the change itself.
+    Raises WriteConflict when another catalogue change took that version first, and
+    re-raises the TransactWriteError when one of the change's own conditions failed."""
+    version = catalogue_version()
+    counter = CounterItem(
+        CATALOGUE_VERSION_PARTITION, CATALOGUE_VERSION_SORT_KEY, value=version + 1
+    )
+    # Every item is a Put, which PynamoDB sends in the order added: the cancellation
+    # reasons at positions 0 and 1 are the version's.
     try:
-        segment.update(
-            actions=[
-                SegmentItem.percent_buckets.set(percent_buckets),
-                SegmentItem.salt.set(SegmentItem.salt | salt),
-            ],
-            condition=SegmentItem.pk.exists(),
-        )
-    except UpdateError as error:
-        if _conditional_check_failed(error):
-            return None
+        with TransactWrite(connection=Connection(region=SETTINGS.region)) as transaction:
+            transaction.save(
+                counter,
+                condition=(
+                    CounterItem.value == version if version else CounterItem.pk.does_not_exist()
+                ),
+            )
+            transaction.save(
+                _log_entry(segment, version + 1, deleted),
+                condition=CatalogueLogItem.pk.does_not_exist(),
+            )
+            add_items(transaction)
+    except TransactWriteError as error:
+        if {0, 1} & set(failed_conditions(error)):
+            raise WriteConflict from error
         raise
-    return segment
+
+
+def insert_segment(segment: SegmentItem, reusable_before: str) -> None:
+    """Saves a new segment unless its slug is taken: by an active segment, or by one
+    deleted at or after `reusable_before`. Raises SegmentExists, or WriteConflict."""
+    condition = SegmentItem.pk.does_not_exist() | (SegmentItem.deleted_at <= reusable_before)
+    try:
+        _versioned_change(
+            segment, False, lambda transaction: transaction.save(segment, condition=condition)
+        )
+    except TransactWriteError as error:
+        if condition_failed(error):
+            raise SegmentExists(segment.slug) from error
+        raise
+
+
+def _unchanged(segment: SegmentItem) -> Condition:
+    """The condition that the stored segment is still this active generation."""
+    unchanged: Condition = (
+        SegmentItem.segment_id == segment.segment_id
+    ) & SegmentItem.deleted_at.does_not_exist()
+    return unchanged
+
+
+def update_segment_share(segment: SegmentItem, percent_buckets: int, salt: str) -> SegmentItem:
+    """Sets the automatic share of this segment, and its salt unless it has one (segments
+    from before percentages existed). Raises SegmentGone, or WriteConflict."""
+    changed = SegmentItem.from_raw_data(segment.serialize())
+    changed.percent_buckets = percent_buckets
+    changed.salt = segment.salt or salt
+    try:
+        _versioned_change(
+            changed, False, lambda transaction: transaction.save(changed, _unchanged(segment))
+        )
+    except TransactWriteError as error:
+        if condition_failed(error):
+            raise SegmentGone(segment.slug) from error
+        raise
+    return changed
 
 
 def delete_segment_item(segment: SegmentItem, deleted_at: str) -> None:
-    """Removes the segment from the catalogue and leaves a tombstone for member cleanup,
-    in one transaction; raises SegmentGone when the segment changed meanwhile."""
+    """Turns the segment into a deletion marker and leaves a tombstone for member cleanup,
+    in one transaction. Raises SegmentGone when the segment changed meanwhile, or
+    WriteConflict."""
+    marker = SegmentItem.from_raw_data(segment.serialize())
+    marker.deleted_at = deleted_at
     tombstone = SegmentDeletionItem(
         DELETIONS_PARTITION,
-        f"{segment.segment_id:020d}",
+        deletion_sort_key(int(segment.segment_id)),
         segment_id=segment.segment_id,
         slug=segment.slug,
         deleted_at=deleted_at,
     )
+
+    def add_items(transaction: TransactWrite) -> None:
+        transaction.save(marker, condition=_unchanged(segment))
+        transaction.save(tombstone, condition=SegmentDeletionItem.pk.does_not_exist())
+
     try:
-        with TransactWrite(connection=Connection(region=SETTINGS.region)) as transaction:
-            transaction.delete(segment, condition=SegmentItem.segment_id == segment.segment_id)
-            transaction.save(tombstone, condition=SegmentDeletionItem.pk.does_not_exist())
+        _versioned_change(segment, True, add_items)
     except TransactWriteError as error:
-        if _conditional_check_failed(error):
+        if condition_failed(error):
             raise SegmentGone(segment.slug) from error
         raise
+
+
+def remove_deletion_marker(slug: str, segment_id: int) -> None:
+    """Frees the slug of a deleted segment whose cleanup is finished, unless a new segment
+    took the slug meanwhile. Markers are not in the catalogue: no version change."""
+    marker = SegmentItem(catalogue_partition(slug), slug)
+    try:
+        marker.delete(
+            condition=(SegmentItem.segment_id == segment_id) & SegmentItem.deleted_at.exists()
+        )
+    except DeleteError as error:
+        if not condition_failed(error):
+            raise

@@ -1,9 +1,11 @@
-"""User profile items: a user id is 'used' once its profile exists."""
+"""User profile items: a user id is 'used' once its profile exists. Every write for a
+user marks it in the same transaction (memberships.write_membership_changes)."""
 
 from pynamodb.exceptions import PutError
 
-from segmentation.data.aws_errors import error_code
-from segmentation.data.models import PROFILE_SORT_KEY, UserItem, user_partition
+from segmentation.data.aws_errors import condition_failed
+from segmentation.data.keys import PROFILE_SORT_KEY, user_partition
+from segmentation.data.models import UserItem
 
 
 def user_profile(user_id: int, first_seen_at: str) -> UserItem:
@@ -17,7 +19,7 @@ def claim_user_id(user_id: int, at: str) -> bool:
     try:
         user_profile(user_id, at).save(condition=UserItem.pk.does_not_exist())
     except PutError as error:
-        if error_code(error) == "ConditionalCheckFailedException":
+        if condition_failed(error):
             return False
         raise
     return True

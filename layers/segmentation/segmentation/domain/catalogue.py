@@ -1,12 +1,22 @@
-"""The active segments, cached per container so that steady-state reads cost one query."""
+"""The active segments, cached per container and kept current through the catalogue log.
+
+A warm container asks the log for changes newer than its version once every
+SEGMENT_CACHE_SECONDS: one eventually consistent query that returns nothing almost
+always (0.5 RCU), whatever the number of segments. Only a cold container, or one that
+fell behind the log, reads every segment. A miss (a slug or generation the cache does not
+know, e.g. created a moment ago) asks the log again, strongly consistent, at most once
+per MISS_RECHECK_SECONDS: a caller sending unknown slugs cannot load the catalogue.
+"""
 
 import time
 from dataclasses import dataclass
 
-from segmentation.data.models import SegmentItem
-from segmentation.data.segments import list_segments
+from segmentation.data.models import CatalogueLogItem, SegmentItem
+from segmentation.data.segments import MAX_CHANGES_PER_QUERY, changes_after, load_catalogue
 from segmentation.domain.bucketing import in_share
 from segmentation.settings import SETTINGS
+
+MISS_RECHECK_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -28,7 +38,7 @@ class Segment:
         return self.is_automatic and in_share(self.salt, user_id, self.percent_buckets)
 
 
-def segment_of(item: SegmentItem) -> Segment:
+def segment_of(item: SegmentItem | CatalogueLogItem) -> Segment:
     return Segment(
         segment_id=int(item.segment_id),
         slug=item.slug,
@@ -39,45 +49,82 @@ def segment_of(item: SegmentItem) -> Segment:
     )
 
 
-_NO_SEGMENT = Segment(segment_id=-1, slug="", description=None, created_at="")
-MIN_REFRESH_INTERVAL_SECONDS = 1.0
-
-
 class SegmentCatalogue:
     def __init__(self, max_age_seconds: float) -> None:
         self.max_age_seconds = max_age_seconds
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything: the next use reads the whole catalogue."""
         self._by_slug: dict[str, Segment] = {}
-        self._loaded_at = float("-inf")
+        self._version = -1
+        self._checked_at = float("-inf")
+        self._miss_checked_at = float("-inf")
+        self._stale = False
 
     def segments(self, *, fresh: bool = False) -> dict[str, Segment]:
-        if fresh or time.monotonic() - self._loaded_at > self.max_age_seconds:
+        """slug -> active segment; `fresh`: first catch up with every committed change."""
+        if self._version < 0:
             self.refresh()
+        elif fresh or self._stale:
+            self._catch_up(consistent=True)
+        elif time.monotonic() - self._checked_at > self.max_age_seconds:
+            self._catch_up(consistent=False)
         return self._by_slug
 
     def refresh(self) -> dict[str, Segment]:
-        self._by_slug = {item.slug: segment_of(item) for item in list_segments()}
-        self._loaded_at = time.monotonic()
+        """Reads the whole catalogue (a cold container, or one that fell behind the log)."""
+        snapshot = load_catalogue()
+        self._by_slug = {item.slug: segment_of(item) for item in snapshot.segments}
+        self._version = snapshot.version
+        self._checked_at = time.monotonic()
+        self._stale = False
+        return self._by_slug
+
+    def _catch_up(self, consistent: bool) -> None:
+        changes = changes_after(self._version, consistent)
+        self._checked_at = time.monotonic()
+        self._stale = False
+        versions = [int(change.version) for change in changes]
+        if len(changes) == MAX_CHANGES_PER_QUERY or versions != list(
+            range(self._version + 1, self._version + 1 + len(changes))
+        ):
+            self.refresh()  # fell behind the log's retention, or a replica lags: re-read
+            return
+        for change in changes:
+            current = self._by_slug.get(change.slug)
+            if not change.deleted:
+                self._by_slug[change.slug] = segment_of(change)
+            elif current is not None and current.segment_id == int(change.segment_id):
+                del self._by_slug[change.slug]
+        if changes:
+            self._version = versions[-1]
+
+    def _recheck_after_miss(self) -> dict[str, Segment]:
+        if time.monotonic() - self._miss_checked_at >= MISS_RECHECK_SECONDS:
+            self._miss_checked_at = time.monotonic()
+            return self.segments(fresh=True)
         return self._by_slug
 
     def segments_with(self, generations: set[tuple[str, int]]) -> dict[str, Segment]:
-        """The cached segments, refreshed first when they lack one of these (slug, id)
-        generations: a segment created since the last refresh. Refreshes at most once a
-        second, so memberships of deleted segments awaiting cleanup cost little."""
+        """The cached segments, re-checked first (at most once a MISS_RECHECK_SECONDS)
+        when they lack one of these (slug, id) generations: a segment created meanwhile,
+        or a deleted one whose memberships await cleanup."""
         known = self.segments()
-        missing = any(known.get(slug, _NO_SEGMENT).segment_id != sid for slug, sid in generations)
-        if missing and time.monotonic() - self._loaded_at > MIN_REFRESH_INTERVAL_SECONDS:
-            known = self.refresh()
+        if any(getattr(known.get(slug), "segment_id", None) != sid for slug, sid in generations):
+            known = self._recheck_after_miss()
         return known
 
     def invalidate(self) -> None:
-        self._loaded_at = float("-inf")
+        """This container changed the catalogue: catch up before its next use."""
+        self._stale = True
 
     def resolve(self, slugs: list[str]) -> tuple[dict[str, Segment], set[str]]:
         """The segments for these slugs and the slugs that are unknown; a slug missing
-        from the cache triggers one refresh, since it may have been created since."""
+        from the cache triggers a (rate-limited) re-check, since it may be new."""
         known = self.segments()
         if not all(slug in known for slug in slugs):
-            known = self.refresh()
+            known = self._recheck_after_miss()
         found = {slug: known[slug] for slug in slugs if slug in known}
         return found, set(slugs) - found.keys()
 

@@ -5,18 +5,19 @@ Reads never need it (they are exact on their own); it makes state and history ca
   its expiry time;
 - each member of a deleted segment gets a DELETE row (reason `segment_deleted`, stamped
   with the deletion time; `ttl` at its expiry if it had expired before) and its item is
-  deleted; the tombstone goes once no member is left.
+  deleted; the tombstone goes once no member is left after the deletion grace period,
+  which also catches memberships that writes planned before the deletion added late.
 
-Work comes in batches of memberships, each batch one transaction through the same writer
-as the API (write_membership_changes): every membership change is conditioned on the
-version read, every history key is deterministic, so a crash, a retry or an overlapping
-run at any point neither duplicates nor loses a row. Finished work leaves the indexes,
-so the next run resumes where this one stopped: the indexes are the cursor.
+The work takes turns, one batch at a time: due expiries of live segments, and each
+deleted segment (its members, then the check that finishes it), so every run moves each
+of them forward whatever the backlog and mix. An expiry entry of a deleted segment is
+the deletion's work: the expiry queue passes over it by its key, so it never takes a
+batch from live ones. Each batch is one transaction conditioned on the versions read,
+with deterministic history keys: a crash, a retry or an overlapping run neither
+duplicates nor loses a row.
 """
 
-import random
 import sys
-import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,6 +29,7 @@ from segmentation.data.history import HistoryEvent, HistoryOperation, HistoryRea
 from segmentation.data.maintenance import (
     MembershipKey,
     due_expiry_keys,
+    generation_of,
     has_members,
     pending_deletions,
     read_memberships,
@@ -36,19 +38,22 @@ from segmentation.data.maintenance import (
 )
 from segmentation.data.memberships import (
     MembershipWrite,
-    StaleSegments,
-    WriteConflict,
+    copy_membership,
+    set_expiry,
     write_membership_changes,
 )
 from segmentation.data.models import MembershipItem, SegmentDeletionItem
-from segmentation.data.segments import list_segments
-from segmentation.domain.memberships import EXPIRY_SHARDS, MembershipState, expiry_shard
+from segmentation.data.segments import load_catalogue, remove_deletion_marker
+from segmentation.domain.memberships import MembershipState
+from segmentation.domain.retry import retry_on_conflict
+from segmentation.errors import ConcurrentModification
 from segmentation.settings import SETTINGS
 
 TimeLeftMs = Callable[[], int]  # as LambdaContext.get_remaining_time_in_millis
 # A change and the history row it implies; None: the change records no exit.
 Transition = tuple[MembershipWrite, HistoryEvent | None]
 Planner = Callable[[MembershipItem], Transition | None]
+Work = Callable[[], None]
 
 
 @dataclass
@@ -96,17 +101,39 @@ def _exit_event(item: MembershipItem, reason: HistoryReason, at: str) -> History
 def _removed(item: MembershipItem, at: str) -> MembershipWrite:
     """The item as the API leaves a removed membership: state `removed`, out of the
     expiry index, next version."""
-    removed = MembershipItem.from_raw_data(item.serialize())
+    removed = copy_membership(item)
     removed.state = MembershipState.REMOVED.value
     removed.changed_at = at
-    removed.expires_at = None
-    removed.expiry_shard = None
+    set_expiry(removed, None)
     removed.version = int(item.version) + 1
     return MembershipWrite(removed, int(item.version))
 
 
+def _deletion_transition(item: MembershipItem, deleted_at: str | None) -> Transition:
+    """A deleted segment's membership leaves the table. `deleted_at` None: the segment is
+    gone with its tombstone (an orphan): the expiry, which brought it here, ended it."""
+    delete = MembershipWrite(item, int(item.version), delete=True)
+    if item.state != MembershipState.ACTIVE:
+        return delete, None  # removed or excluded: its exit, if any, is recorded already
+    if item.expires_at is not None and (deleted_at is None or item.expires_at <= deleted_at):
+        reason, logical = HistoryReason.TTL, item.expires_at  # it had left before
+    else:
+        reason, logical = HistoryReason.SEGMENT_DELETED, str(deleted_at)
+    return delete, _exit_event(item, reason, _exit_time(item, logical))
+
+
+@dataclass(frozen=True)
+class _Generations:
+    """What the run knows of segment generations: the live ones and the deleted ones
+    awaiting cleanup. Live is read after the tombstones, so a generation in neither is
+    one whose cleanup had finished before the run began."""
+
+    live: dict[str, int]  # slug -> segment id
+    deleted: dict[int, SegmentDeletionItem]  # segment id -> tombstone
+
+
 def _expiry_transition(
-    item: MembershipItem, now: datetime, live_segments: dict[str, int]
+    item: MembershipItem, now: datetime, generations: _Generations
 ) -> Transition | None:
     if (
         item.state != MembershipState.ACTIVE
@@ -114,115 +141,112 @@ def _expiry_transition(
         or parse_timestamp(item.expires_at) > now
     ):
         return None  # removed, made permanent or given a later expiry since it was indexed
-    if live_segments.get(item.slug) != int(item.segment_id):
-        return None  # its segment was deleted: the deletion pass decides how it left
-    at = _exit_time(item, item.expires_at)
-    return _removed(item, at), _exit_event(item, HistoryReason.TTL, at)
+    if generations.live.get(item.slug) == int(item.segment_id):
+        at = _exit_time(item, item.expires_at)
+        return _removed(item, at), _exit_event(item, HistoryReason.TTL, at)
+    # Its segment was deleted: settle it as the deletion pass would, so it leaves the
+    # expiry index now instead of being walked again by every run.
+    tombstone = generations.deleted.get(int(item.segment_id))
+    return _deletion_transition(item, None if tombstone is None else tombstone.deleted_at)
 
 
-def _deletion_transition(item: MembershipItem, tombstone: SegmentDeletionItem) -> Transition | None:
+def _for_generation(item: MembershipItem, tombstone: SegmentDeletionItem) -> Transition | None:
     if int(item.segment_id) != int(tombstone.segment_id):
         return None
-    delete = MembershipWrite(item, int(item.version), delete=True)
-    if item.state != MembershipState.ACTIVE:
-        return delete, None  # removed or excluded: its exit, if any, is recorded already
-    if item.expires_at is not None and item.expires_at <= tombstone.deleted_at:
-        reason, logical = HistoryReason.TTL, item.expires_at  # it had left before
-    else:
-        reason, logical = HistoryReason.SEGMENT_DELETED, tombstone.deleted_at
-    return delete, _exit_event(item, reason, _exit_time(item, logical))
+    return _deletion_transition(item, tombstone.deleted_at)
 
 
-def _back_off(attempt: int) -> None:
-    time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
-
-
-def _apply_batch(
-    keys: list[MembershipKey],
-    plan: Planner,
-    summary: MaintenanceSummary,
-    live_segments: dict[str, int] | None = None,
-) -> None:
+def _apply_batch(keys: list[MembershipKey], plan: Planner, summary: MaintenanceSummary) -> None:
     """Reads the batch's items, plans their transitions and writes them in one
-    transaction; on a conflict (a user changed one meanwhile) re-reads and re-plans.
-    `live_segments` (slug -> id), when given, is checked in the transaction and loses
-    the segments found deleted meanwhile."""
-    for attempt in range(SETTINGS.max_write_attempts):
+    transaction; on a conflict (a user changed one meanwhile) re-reads and re-plans."""
+
+    def attempt() -> None:
         transitions = [t for item in read_memberships(keys) if (t := plan(item)) is not None]
         if not transitions:
             return
         writes = [write for write, _ in transitions]
         events = [event for _, event in transitions if event is not None]
-        checks = (
-            {} if live_segments is None else {w.item.slug: int(w.item.segment_id) for w in writes}
-        )
-        try:
-            write_membership_changes(writes, events, checks)
-        except StaleSegments as stale:
-            assert live_segments is not None
-            for slug in stale.slugs:
-                live_segments.pop(slug, None)
-            continue
-        except WriteConflict:
-            _back_off(attempt)
-            continue
+        write_membership_changes(writes, events)
         summary.ttl_exits += sum(e.reason == HistoryReason.TTL for e in events)
         summary.segment_deleted_exits += sum(
             e.reason == HistoryReason.SEGMENT_DELETED for e in events
         )
         summary.memberships_deleted += sum(write.delete for write in writes)
+
+    try:
+        retry_on_conflict(attempt)
+    except ConcurrentModification:
+        summary.deferred_batches += 1  # its items stay indexed: a later run retries them
+
+
+def _expiry_work(
+    now: datetime, generations: _Generations, summary: MaintenanceSummary
+) -> Iterator[Work]:
+    """Due expiries of live segments (and orphans). Those of a deleted segment awaiting
+    cleanup are passed over at the cost of reading their key: the deletion queue settles
+    them, and they never take a batch from the live ones."""
+
+    def live_or_orphan(key: MembershipKey) -> bool:
+        slug, segment_id = generation_of(key)
+        return generations.live.get(slug) == segment_id or segment_id not in generations.deleted
+
+    size = SETTINGS.maintenance_batch_size
+    due = filter(live_or_orphan, due_expiry_keys(format_timestamp(now), size))
+    plan = partial(_expiry_transition, now=now, generations=generations)
+    for keys in _batches(due, size):
+        yield partial(_apply_batch, keys, plan, summary)
+
+
+def _finish_deletion(tombstone: SegmentDeletionItem, summary: MaintenanceSummary) -> None:
+    """The deletion is complete when, after the grace period (longer than any write
+    planned before the deletion can take to land, plus the index's lag), no member of
+    the generation is left: the slug is freed and the tombstone goes."""
+    if has_members(int(tombstone.segment_id)):
         return
-    summary.deferred_batches += 1
+    remove_deletion_marker(tombstone.slug, int(tombstone.segment_id))
+    if remove_tombstone(tombstone):
+        summary.segments_finished += 1
 
 
-def expire_memberships(now: datetime, budget: _Budget, summary: MaintenanceSummary) -> None:
-    """Every membership due by `now`, found shard by shard in the sparse expiry index."""
-    due_by = format_timestamp(now)
+def _deletion_work(
+    tombstone: SegmentDeletionItem, now: datetime, summary: MaintenanceSummary
+) -> Iterator[Work]:
+    """Its members' batches, then (past the grace period) the check that finishes it."""
     size = SETTINGS.maintenance_batch_size
-    live_segments = {item.slug: int(item.segment_id) for item in list_segments()}
-    plan = partial(_expiry_transition, now=now, live_segments=live_segments)
-
-    for shard in sorted({expiry_shard(user_id) for user_id in range(EXPIRY_SHARDS)}):
-        for keys in _batches(due_expiry_keys(shard, due_by, size), size):
-            if budget.spent():
-                summary.complete = False
-                return
-            _apply_batch(keys, plan, summary, live_segments)
-
-
-def finish_segment_deletions(now: datetime, budget: _Budget, summary: MaintenanceSummary) -> None:
-    """Records the exits of deleted segments' members and removes their items, oldest
-    deletion first; a tombstone goes when its segment has no member left."""
-    size = SETTINGS.maintenance_batch_size
+    plan = partial(_for_generation, tombstone=tombstone)
+    for keys in _batches(segment_member_keys(int(tombstone.segment_id), size), size):
+        yield partial(_apply_batch, keys, plan, summary)
     grace = timedelta(seconds=SETTINGS.tombstone_grace_seconds)
-    for tombstone in pending_deletions():
-        deferred_before = summary.deferred_batches
-        plan = partial(_deletion_transition, tombstone=tombstone)
-        for keys in _batches(segment_member_keys(int(tombstone.segment_id), size), size):
-            if budget.spent():
-                summary.complete = False
-                return
-            _apply_batch(keys, plan, summary)
-        # The members index lags behind writes: only an old enough deletion's empty
-        # answer proves that no member is left.
-        if (
-            summary.deferred_batches == deferred_before
-            and parse_timestamp(tombstone.deleted_at) + grace <= now
-            and not has_members(int(tombstone.segment_id))
-            and remove_tombstone(tombstone)
-        ):
-            summary.segments_finished += 1
+    if parse_timestamp(tombstone.deleted_at) + grace <= now:
+        yield partial(_finish_deletion, tombstone, summary)
+
+
+def _in_turns(queues: list[Iterator[Work]]) -> Iterator[Work]:
+    """One unit from each queue in turn, until every queue is empty."""
+    while queues:
+        for queue in list(queues):
+            work = next(queue, None)
+            if work is None:
+                queues.remove(queue)
+            else:
+                yield work
 
 
 def run_maintenance(
     time_left_ms: TimeLeftMs | None = None, now: datetime | None = None
 ) -> MaintenanceSummary:
-    """One run: expiries first, then deleted segments, until done or until only the
-    reserve of the time budget is left (the next run resumes)."""
+    """One run over every kind of work, until done or until only the reserve of the time
+    budget is left (the next run resumes: finished work has left the indexes)."""
     budget = _Budget(time_left_ms or _unlimited, SETTINGS.maintenance_reserve_ms)
     now = now or utc_now()
     summary = MaintenanceSummary()
-    expire_memberships(now, budget, summary)
-    if summary.complete:
-        finish_segment_deletions(now, budget, summary)
+    tombstones = pending_deletions()  # oldest deletion first
+    live = {item.slug: int(item.segment_id) for item in load_catalogue().segments}
+    generations = _Generations(live, {int(t.segment_id): t for t in tombstones})
+    deletions = _in_turns([_deletion_work(t, now, summary) for t in tombstones])
+    for work in _in_turns([_expiry_work(now, generations, summary), deletions]):
+        if budget.spent():
+            summary.complete = False
+            break
+        work()
     return summary

@@ -11,8 +11,6 @@ item the percentage decides, and the first read that hands the segment out store
 `auto` membership, which keeps it for the user whatever later happens to the percentage.
 """
 
-import random
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,25 +20,20 @@ from segmentation.clock import ONE_MICROSECOND, format_timestamp, parse_timestam
 from segmentation.data.history import HistoryEvent, HistoryOperation, HistoryReason
 from segmentation.data.memberships import (
     MembershipWrite,
-    StaleSegments,
-    WriteConflict,
+    copy_membership,
+    new_membership_item,
+    set_expiry,
     user_memberships,
     write_membership_changes,
 )
-from segmentation.data.models import (
-    MembershipItem,
-    membership_sort_key,
-    segment_members_key,
-    user_partition,
-)
-from segmentation.data.users import user_profile
+from segmentation.data.models import MembershipItem
 from segmentation.domain.catalogue import CATALOGUE, Segment
-from segmentation.errors import ConcurrentModification, InvalidRequest, SegmentNotFound
+from segmentation.domain.retry import retry_on_conflict
+from segmentation.errors import InvalidRequest, SegmentNotFound
 from segmentation.settings import SETTINGS
 
-EXPIRY_SHARDS = 4
-# Recording first exposures costs three transaction items per segment (segment check,
-# membership, history row) plus the user's profile: 25 stay under the 100-item cap.
+# Recording first exposures costs two transaction items per segment (membership, history
+# row) plus the user's profile: 25 stay far under the 100-item cap.
 EXPOSURES_PER_TRANSACTION = 25
 
 
@@ -82,7 +75,6 @@ class _Plan:
     events: list[HistoryEvent] = field(default_factory=list)
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
-    touched: dict[str, int] = field(default_factory=dict)  # slug -> segment id
 
 
 def is_active(item: MembershipItem, now: datetime) -> bool:
@@ -90,10 +82,6 @@ def is_active(item: MembershipItem, now: datetime) -> bool:
     if item.state != MembershipState.ACTIVE:
         return False
     return item.expires_at is None or parse_timestamp(item.expires_at) > now
-
-
-def expiry_shard(user_id: int) -> str:
-    return f"EXP#{user_id % EXPIRY_SHARDS}"
 
 
 def _next_change_time(item: MembershipItem | None, now: datetime) -> datetime:
@@ -126,11 +114,10 @@ def _plan_changes(
     current = {(item.slug, int(item.segment_id)): item for item in items}
     plan = _Plan()
 
-    def write(item: MembershipItem, previous: MembershipItem | None, slug: str) -> None:
+    def write(item: MembershipItem, previous: MembershipItem | None) -> None:
         expected = None if previous is None else int(previous.version)
         item.version = 1 if expected is None else expected + 1
         plan.writes.append(MembershipWrite(item, expected))
-        plan.touched[slug] = int(item.segment_id)
 
     def record_expiry(item: MembershipItem) -> None:
         # Expired but not yet cleaned up: record the exit at its exact time first.
@@ -145,29 +132,20 @@ def _plan_changes(
         expires_at = None if grant.expires_at is None else format_timestamp(grant.expires_at)
         if previous is not None and is_active(previous, now):
             if previous.expires_at != expires_at:  # re-adding moves the expiry, no new row
-                moved = _copy(previous)
-                _set_expiry(moved, expires_at)
-                write(moved, previous, grant.slug)
+                moved = copy_membership(previous)
+                set_expiry(moved, expires_at)
+                write(moved, previous)
             continue
         at = format_timestamp(_next_change_time(previous, now))
         if expires_at is not None and expires_at <= at:  # it became past while we retried
             raise InvalidRequest(f"expiry of {grant.slug} is not in the future")
         if previous is not None:
             record_expiry(previous)
-        item = MembershipItem(
-            user_partition(user_id),
-            membership_sort_key(grant.slug, segment.segment_id),
-            user_id=user_id,
-            slug=grant.slug,
-            segment_id=segment.segment_id,
-            state=MembershipState.ACTIVE.value,
-            source=MembershipSource.MANUAL.value,
-            added_at=at,
-            changed_at=at,
-            member_segment=segment_members_key(segment.segment_id),
+        item = _new_membership(
+            user_id, segment, MembershipState.ACTIVE, MembershipSource.MANUAL, at
         )
-        _set_expiry(item, expires_at)
-        write(item, previous, grant.slug)
+        set_expiry(item, expires_at)
+        write(item, previous)
         plan.events.append(_event(item, HistoryOperation.INSERT, HistoryReason.MANUAL, at))
         plan.added.append(grant.slug)
 
@@ -178,14 +156,14 @@ def _plan_changes(
             # The percentage alone decides so far: store an exclusion, which later reads
             # (and later percentage raises) honour, and record the exit if it had it.
             excluded, events = _exclusion(user_id, segment, now)
-            write(excluded, None, slug)
+            write(excluded, None)
             plan.events.extend(events)
             if events:
                 plan.removed.append(slug)
             continue
         if previous is None or previous.state != MembershipState.ACTIVE:
             continue
-        removed = _copy(previous)
+        removed = copy_membership(previous)
         removed.state = MembershipState.REMOVED.value
         if is_active(previous, now):
             at = format_timestamp(_next_change_time(previous, now))
@@ -195,26 +173,16 @@ def _plan_changes(
             record_expiry(previous)
             at = str(previous.expires_at)
         removed.changed_at = at
-        _set_expiry(removed, None)
-        write(removed, previous, slug)
+        set_expiry(removed, None)
+        write(removed, previous)
     return plan
 
 
 def _new_membership(
     user_id: int, segment: Segment, state: MembershipState, source: MembershipSource, at: str
 ) -> MembershipItem:
-    return MembershipItem(
-        user_partition(user_id),
-        membership_sort_key(segment.slug, segment.segment_id),
-        user_id=user_id,
-        slug=segment.slug,
-        segment_id=segment.segment_id,
-        state=state.value,
-        source=source.value,
-        added_at=at,
-        changed_at=at,
-        version=1,
-        member_segment=segment_members_key(segment.segment_id),
+    return new_membership_item(
+        user_id, segment.slug, segment.segment_id, state.value, source.value, at
     )
 
 
@@ -236,15 +204,6 @@ def _exclusion(
         _event(item, HistoryOperation.INSERT, HistoryReason.AUTO, joined),
         _event(item, HistoryOperation.DELETE, HistoryReason.MANUAL, left),
     ]
-
-
-def _copy(item: MembershipItem) -> MembershipItem:
-    return MembershipItem.from_raw_data(item.serialize())
-
-
-def _set_expiry(item: MembershipItem, expires_at: str | None) -> None:
-    item.expires_at = expires_at
-    item.expiry_shard = None if expires_at is None else expiry_shard(int(item.user_id))
 
 
 def _validate(grants: Sequence[SegmentGrant], removals: Sequence[str], now: datetime) -> None:
@@ -270,10 +229,6 @@ def _dedupe_grants(grants: Sequence[SegmentGrant]) -> list[SegmentGrant]:
     return list(by_slug.values())
 
 
-def _back_off(attempt: int) -> None:
-    time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
-
-
 def change_memberships(
     user_id: int, grants: Sequence[SegmentGrant], removals: Sequence[str]
 ) -> ChangeResult:
@@ -282,26 +237,18 @@ def change_memberships(
     removals = list(dict.fromkeys(removals))
     _validate(grants, removals, utc_now())
     slugs = [grant.slug for grant in grants] + removals
-    for attempt in range(SETTINGS.max_write_attempts):
+
+    def attempt() -> ChangeResult:
         segments, unknown = CATALOGUE.resolve(slugs)
         if unknown:
             raise SegmentNotFound(unknown)
         now = utc_now()
         plan = _plan_changes(user_id, grants, removals, segments, user_memberships(user_id), now)
         if plan.writes:
-            profile = user_profile(user_id, format_timestamp(now)) if plan.added else None
-            try:
-                write_membership_changes(plan.writes, plan.events, plan.touched, profile)
-            except StaleSegments:
-                CATALOGUE.invalidate()
-                continue
-            except WriteConflict:
-                _back_off(attempt)
-                continue
+            write_membership_changes(plan.writes, plan.events, seen_at=format_timestamp(now))
         return ChangeResult(added=sorted(plan.added), removed=sorted(plan.removed))
-    raise ConcurrentModification(
-        "the user's segments kept changing concurrently; retry the request"
-    )
+
+    return retry_on_conflict(attempt)
 
 
 def add_memberships(user_id: int, grants: Sequence[SegmentGrant]) -> ChangeResult:
@@ -331,7 +278,9 @@ def _unrecorded_shares(
 def _record_exposures(user_id: int, shares: list[Segment], now: datetime) -> list[MembershipItem]:
     """Stores an `auto` membership and its INSERT row per segment, each membership on
     condition that it does not exist yet: of concurrent first reads exactly one records
-    it, the others get WriteConflict, re-read, and find the same answer stored."""
+    it, the others get WriteConflict, re-read, and find the same answer stored. No item
+    of the segment itself is touched: concurrent first reads of different users never
+    conflict (a deletion racing this is caught by maintenance, README)."""
     at = format_timestamp(now)
     recorded: list[MembershipItem] = []
     for start in range(0, len(shares), EXPOSURES_PER_TRANSACTION):
@@ -343,8 +292,7 @@ def _record_exposures(user_id: int, shares: list[Segment], now: datetime) -> lis
         write_membership_changes(
             [MembershipWrite(item, None) for item in items],
             [_event(item, HistoryOperation.INSERT, HistoryReason.AUTO, at) for item in items],
-            {segment.slug: segment.segment_id for segment in chunk},
-            user_profile(user_id, at),
+            seen_at=at,
         )
         recorded.extend(items)
     return recorded
@@ -370,22 +318,15 @@ def active_memberships(user_id: int) -> list[ActiveMembership]:
     segments never show, whether or not cleanup has removed them yet. Automatic segments
     come from the cached catalogue: a steady-state read is one query, whatever the number
     of automatic segments; only a first exposure adds a (conditional) write."""
-    for attempt in range(SETTINGS.max_write_attempts):
+
+    def attempt() -> list[ActiveMembership]:
         items = user_memberships(user_id)
         now = utc_now()
         live = [item for item in items if is_active(item, now)]
         segments = CATALOGUE.segments_with({(item.slug, int(item.segment_id)) for item in live})
         shares = _unrecorded_shares(user_id, items, segments)
-        if shares:
-            try:
-                items = items + _record_exposures(user_id, shares, now)
-            except StaleSegments:
-                CATALOGUE.invalidate()
-                continue
-            except WriteConflict:  # a concurrent read recorded it first: read its record
-                _back_off(attempt)
-                continue
+        if shares:  # a concurrent read may record it first: then re-read its record
+            items = items + _record_exposures(user_id, shares, now)
         return _shown(items, segments, now)
-    raise ConcurrentModification(
-        "the user's segments kept changing concurrently; retry the request"
-    )
+
+    return retry_on_conflict(attempt)

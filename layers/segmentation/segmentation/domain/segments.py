@@ -1,21 +1,34 @@
-"""Creating, listing and deleting segments."""
+"""Creating, listing, changing and deleting segments.
+
+A deleted segment's slug is reusable only after the deletion grace period
+(TOMBSTONE_GRACE_SECONDS), longer than any write can take: a membership write planned
+against the old generation from a container's cached catalogue lands before a new
+generation can exist, so no acknowledged add is ever written to a dead generation while
+the slug names a live one (README, "Deleting segments without a shared item").
+"""
+
+from datetime import timedelta
 
 from segmentation.clock import format_timestamp, utc_now
 from segmentation.data.counters import next_counter_value
 from segmentation.data.segments import (
+    SegmentExists,
     SegmentGone,
     delete_segment_item,
     get_segment,
     insert_segment,
     new_segment_item,
-    update_segment_percent,
+    update_segment_share,
 )
 from segmentation.domain.bucketing import BUCKETS, new_salt
 from segmentation.domain.catalogue import CATALOGUE, Segment, segment_of
+from segmentation.domain.retry import retry_on_conflict
 from segmentation.errors import InvalidRequest, SegmentAlreadyExists, SegmentNotFound
 from segmentation.observability import count_segment_created
+from segmentation.settings import SETTINGS
 
 SEGMENT_ID_COUNTER = "segment_id"
+CATALOGUE_BUSY = "the segment catalogue kept changing concurrently; retry the request"
 
 
 def _check_share(percent_buckets: int) -> None:
@@ -28,16 +41,26 @@ def create_segment(slug: str, description: str | None = None, percent_buckets: i
     A share above 0 makes it automatic: users join it on their reads, nothing fans out."""
     _check_share(percent_buckets)
     segment_id = next_counter_value(SEGMENT_ID_COUNTER)
+    now = utc_now()
     item = new_segment_item(
         slug,
         segment_id,
         description,
-        format_timestamp(utc_now()),
+        format_timestamp(now),
         percent_buckets=percent_buckets,
         salt=new_salt(),
     )
-    if not insert_segment(item):
-        raise SegmentAlreadyExists(slug)
+    reusable_before = format_timestamp(now - timedelta(seconds=SETTINGS.tombstone_grace_seconds))
+    try:
+        retry_on_conflict(lambda: insert_segment(item, reusable_before), CATALOGUE_BUSY)
+    except SegmentExists as exists:
+        if get_segment(slug) is None:  # the slug's last segment was deleted a moment ago
+            raise SegmentAlreadyExists(
+                slug,
+                f"segment {slug} was deleted less than {SETTINGS.tombstone_grace_seconds} s"
+                " ago; its slug can be used again after that",
+            ) from exists
+        raise SegmentAlreadyExists(slug) from exists
     count_segment_created()
     CATALOGUE.invalidate()
     return segment_of(item)
@@ -48,26 +71,39 @@ def change_share(slug: str, percent_buckets: int) -> Segment:
     was in; lowering it only stops new users from joining, since a user who received the
     segment holds a stored membership that keeps it (see README, "Automatic segments")."""
     _check_share(percent_buckets)
-    item = update_segment_percent(slug, percent_buckets, new_salt())
-    if item is None:
-        raise SegmentNotFound([slug])
+
+    def change() -> Segment:
+        item = get_segment(slug)
+        if item is None:
+            raise SegmentNotFound([slug])
+        try:
+            return segment_of(update_segment_share(item, percent_buckets, new_salt()))
+        except SegmentGone as gone:
+            raise SegmentNotFound([slug]) from gone
+
+    segment = retry_on_conflict(change, CATALOGUE_BUSY)
     CATALOGUE.invalidate()
-    return segment_of(item)
+    return segment
 
 
 def list_active_segments() -> list[Segment]:
-    return sorted(CATALOGUE.refresh().values(), key=lambda segment: segment.slug)
+    return sorted(CATALOGUE.segments(fresh=True).values(), key=lambda segment: segment.slug)
 
 
 def delete_segment(slug: str) -> Segment:
     """Removes the segment from the catalogue at once; its members stop seeing it on their
     next read, and the maintenance job records their exits and removes their items."""
-    item = get_segment(slug)
-    if item is None:
-        raise SegmentNotFound([slug])
-    try:
-        delete_segment_item(item, format_timestamp(utc_now()))
-    except SegmentGone as gone:
-        raise SegmentNotFound([slug]) from gone
+
+    def delete() -> Segment:
+        item = get_segment(slug)
+        if item is None:
+            raise SegmentNotFound([slug])
+        try:
+            delete_segment_item(item, format_timestamp(utc_now()))
+        except SegmentGone as gone:
+            raise SegmentNotFound([slug]) from gone
+        return segment_of(item)
+
+    segment = retry_on_conflict(delete, CATALOGUE_BUSY)
     CATALOGUE.invalidate()
-    return segment_of(item)
+    return segment

@@ -1,0 +1,98 @@
+"""Every key the service stores under, and the shard counts that keep each key cool.
+
+Only this module builds keys. The shard counts come from the capacity model (README,
+"Capacity at the target workload"): at 30,000 index writes/s into one segment and one
+month (a rollout of an automatic segment plus manual adds), each shard key stays under
+half of DynamoDB's 1,000 WCU/s per partition key. Readers (export, cleanup, expiry,
+catalogue reload) query every shard. A count may grow on a deployed stack (a reader of
+shards 0..N-1 still finds rows written with fewer) but never shrink.
+"""
+
+import hashlib
+
+from segmentation.settings import SETTINGS
+
+# Memberships of one segment generation, spread by user: `members_by_segment`.
+MEMBER_SHARDS = 128
+# Memberships with an expiry, spread by user and slug: `memberships_by_expiry`.
+EXPIRY_SHARDS = 32
+# The active segments, spread by slug: a reload reads all of them.
+CATALOGUE_SHARDS = 8
+
+USER_PREFIX = "USER#"
+PROFILE_SORT_KEY = "PROFILE"
+MEMBERSHIP_PREFIX = "SEG#"
+DELETIONS_PARTITION = "SEGMENT_DELETIONS"
+COUNTER_PARTITION = "COUNTER"
+CATALOGUE_VERSION_PARTITION = "CATALOGUE"
+CATALOGUE_VERSION_SORT_KEY = "VERSION"
+CATALOGUE_LOG_PARTITION = "CATALOGUE_LOG"
+
+
+def stable_shard(text: str, shards: int) -> int:
+    """The same shard in every process, forever (never Python's salted `hash`), and
+    uniform whatever pattern callers' ids follow."""
+    digest = hashlib.sha256(text.encode()).digest()
+    return int.from_bytes(digest[:8], "big") % shards
+
+
+def user_partition(user_id: int) -> str:
+    return f"{USER_PREFIX}{user_id}"
+
+
+def membership_sort_key(slug: str, segment_id: int) -> str:
+    return f"{MEMBERSHIP_PREFIX}{slug}#{segment_id}"
+
+
+def membership_generation(sort_key: str) -> tuple[str, int]:
+    """(slug, segment id) of a membership sort key; slugs never contain '#'."""
+    slug, _, segment_id = sort_key.removeprefix(MEMBERSHIP_PREFIX).rpartition("#")
+    return slug, int(segment_id)
+
+
+def member_index_key(segment_id: int, user_id: int) -> str:
+    return f"SEGID#{segment_id}#{stable_shard(str(user_id), MEMBER_SHARDS):03d}"
+
+
+def member_index_keys(segment_id: int) -> list[str]:
+    return [f"SEGID#{segment_id}#{shard:03d}" for shard in range(MEMBER_SHARDS)]
+
+
+def expiry_index_key(user_id: int, slug: str) -> str:
+    return f"EXP#{stable_shard(f'{user_id}:{slug}', EXPIRY_SHARDS):02d}"
+
+
+EXPIRY_INDEX_KEYS = [f"EXP#{shard:02d}" for shard in range(EXPIRY_SHARDS)]
+
+
+def catalogue_partition(slug: str) -> str:
+    return f"SEGMENTS#{stable_shard(slug, CATALOGUE_SHARDS)}"
+
+
+CATALOGUE_PARTITIONS = [f"SEGMENTS#{shard}" for shard in range(CATALOGUE_SHARDS)]
+
+
+def catalogue_log_sort_key(version: int) -> str:
+    return f"{version:012d}"
+
+
+def deletion_sort_key(segment_id: int) -> str:
+    return f"{segment_id:020d}"
+
+
+def history_shard(user_id: int, slug: str, shards: int = SETTINGS.history_shards) -> int:
+    """A stable shard per (user, slug): a busy month spreads over `shards` partitions."""
+    return stable_shard(f"{user_id}:{slug}", shards)
+
+
+def history_month_partition(at: str, shard: int) -> str:
+    """`history_by_month` partition of a timestamp's (or a "YYYY-MM" prefix's) month."""
+    return f"{at[:7]}#{shard:03d}"
+
+
+def history_event_key(at: str, slug: str, segment_id: int) -> str:
+    return f"{at}#{slug}#{segment_id}"
+
+
+def history_month_order(at: str, user_id: int, slug: str) -> str:
+    return f"{at}#{user_id:019d}#{slug}"

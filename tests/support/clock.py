@@ -1,0 +1,16 @@
+"""Moving the service's clock in tests."""
+
+from datetime import timedelta
+
+import pytest
+
+from segmentation.clock import utc_now
+from segmentation.domain import segments
+from segmentation.settings import SETTINGS
+
+
+def past_deletion_grace(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Segment changes from now on happen after every deletion's grace period, so a
+    deleted segment's slug may be reused."""
+    later = utc_now() + timedelta(seconds=SETTINGS.tombstone_grace_seconds + 1)
+    monkeypatch.setattr(segments, "utc_now", lambda: later)
