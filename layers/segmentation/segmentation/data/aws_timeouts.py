@@ -12,6 +12,8 @@ all of it: every attempt, and the backoff between them, of one call fits in
 import os
 from dataclasses import dataclass
 
+from pynamodb.connection import Connection
+
 # Share of the function's timeout that no AWS call may use.
 MARGIN_SHARE = 0.25
 MAX_ATTEMPTS = 3
@@ -68,3 +70,13 @@ def _function_timeout_seconds() -> float:
 
 
 AWS_CALL_BUDGET = call_budget(_function_timeout_seconds())
+
+
+def budgeted_connection(region: str | None) -> Connection:
+    """A PynamoDB connection for transactions (models take the budget from their Meta)."""
+    return Connection(
+        region=region,
+        connect_timeout_seconds=AWS_CALL_BUDGET.connect_timeout_seconds,
+        read_timeout_seconds=AWS_CALL_BUDGET.read_timeout_seconds,
+        max_retry_attempts=AWS_CALL_BUDGET.max_retry_attempts,
+    )

@@ -2,11 +2,11 @@
 
 from dataclasses import dataclass
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from segmentation.data.aws_errors import error_code
+from segmentation.data.aws_timeouts import budgeted_connection
 from segmentation.data.history import HistoryEvent, history_item
 from segmentation.data.models import (
     MEMBERSHIP_PREFIX,
@@ -61,7 +61,7 @@ def write_membership_changes(
     version that was read, each history row is new. All of it lands, or none."""
     checks = sorted(segment_ids.items())
     try:
-        with TransactWrite(connection=Connection(region=SETTINGS.region)) as transaction:
+        with TransactWrite(connection=budgeted_connection(SETTINGS.region)) as transaction:
             for slug, segment_id in checks:
                 transaction.condition_check(
                     SegmentItem,

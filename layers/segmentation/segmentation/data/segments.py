@@ -1,10 +1,10 @@
 """Segment catalogue items: create, read, list and delete (with a cleanup tombstone)."""
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from segmentation.data.aws_errors import error_code
+from segmentation.data.aws_timeouts import budgeted_connection
 from segmentation.data.models import (
     DELETIONS_PARTITION,
     SEGMENTS_PARTITION,
@@ -98,7 +98,7 @@ def delete_segment_item(segment: SegmentItem, deleted_at: str) -> None:
         deleted_at=deleted_at,
     )
     try:
-        with TransactWrite(connection=Connection(region=SETTINGS.region)) as transaction:
+        with TransactWrite(connection=budgeted_connection(SETTINGS.region)) as transaction:
             transaction.delete(segment, condition=SegmentItem.segment_id == segment.segment_id)
             transaction.save(tombstone, condition=SegmentDeletionItem.pk.does_not_exist())
     except TransactWriteError as error:
