@@ -30,8 +30,8 @@ def check_canonical_id(value: object) -> object:
 
 UserId = Annotated[
     int,
-    BeforeValidator(check_canonical_id),
     Field(ge=1, le=MAX_USER_ID, description="The caller's user id"),
+    BeforeValidator(check_canonical_id),  # wraps the above: runs first
 ]
 Slug = Annotated[
     str,
