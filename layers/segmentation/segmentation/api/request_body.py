@@ -60,25 +60,23 @@ def _bounded_number(text: str) -> str:
     return text
 
 
-def _depth(value: Any) -> int:
-    """Nesting depth of parsed JSON (a scalar is 0), without recursion."""
-    deepest = 0
-    pending = [(value, 0)]
+def _check_depth(value: Any) -> None:
+    """Raises _TooDeep past MAX_JSON_DEPTH levels of arrays and objects, without recursion."""
+    pending = [(value, 1)]
     while pending:
         current, depth = pending.pop()
+        if not isinstance(current, dict | list):
+            continue
+        if depth > MAX_JSON_DEPTH:
+            raise _TooDeep
         children = current.values() if isinstance(current, dict) else current
-        if isinstance(current, dict | list):
-            deepest = max(deepest, depth + 1)
-            if deepest > MAX_JSON_DEPTH:
-                raise _TooDeep
-            pending.extend((child, depth + 1) for child in children)
-    return deepest
+        pending.extend((child, depth + 1) for child in children)
 
 
 def _limit_problem(body: str) -> tuple[bool, str | None]:
     """(parses as JSON, the limit it breaks or None)."""
     try:
-        _depth(json.loads(body, parse_int=_bounded_number, parse_float=_bounded_number))
+        _check_depth(json.loads(body, parse_int=_bounded_number, parse_float=_bounded_number))
     except (_TooDeep, RecursionError):
         return True, f"invalid request: body nests deeper than {MAX_JSON_DEPTH} levels"
     except _NumberTooLong:
