@@ -121,3 +121,27 @@ def test_no_body_gives_a_5xx_or_writes_on_a_4xx(
             ]
 
     examine()
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    user_id=st.one_of(
+        st.text(min_size=1, max_size=25).filter(lambda text: not set(text) & set("/?#%")),
+        st.integers(min_value=-(10**20), max_value=10**20).map(str),
+        st.integers(min_value=0, max_value=10**6).map(lambda n: f"{n:07d}"),
+    )
+)
+def test_a_path_id_is_canonical_or_refused(call: Call, user_id: str) -> None:
+    reply = call("get_user_segments", "GET", f"/api/users/{user_id}/segments")
+    canonical = user_id.isascii() and user_id.isdigit() and user_id[0] != "0"
+    if canonical and int(user_id) < 2**63:
+        assert reply.status == 200, (user_id, reply.json)
+    else:  # 404 "no such route" for characters Powertools' route pattern does not take
+        assert reply.status in {400, 404}, (user_id, reply.status)
+        assert isinstance(reply.json["message"], str)
