@@ -88,4 +88,4 @@ def test_create_resources_in_moto() -> None:
         tables = boto3.client("dynamodb", region_name="us-east-1").list_tables()["TableNames"]
         assert {"SegmentsTable", "HistoryTable"} <= set(tables)
         buckets = boto3.client("s3", region_name="us-east-1").list_buckets()["Buckets"]
-        assert [b["Name"] for b in buckets] == ["exportsbucket"]
+        assert sorted(b["Name"] for b in buckets) == ["exportsaccesslogsbucket", "exportsbucket"]

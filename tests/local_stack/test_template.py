@@ -77,7 +77,7 @@ def test_real_environment_resolves_refs_to_local_names() -> None:
     assert env["TABLE_NAME"] == "SegmentsTable"
     assert env["HISTORY_TABLE_NAME"] == "HistoryTable"
     assert env["POWERTOOLS_LOG_LEVEL"] == "INFO"  # a parameter's Default
-    assert template.s3_buckets() == ["exportsbucket"]
+    assert template.s3_buckets() == ["exportsbucket", "exportsaccesslogsbucket"]
     export = template.function_environment("ExportHistoryFunction")
     assert export["EXPORTS_BUCKET"] == "exportsbucket"
     assert export["EXPORT_URL_SECONDS"] == "900"

@@ -25,12 +25,14 @@ from botocore.exceptions import ClientError, ConnectTimeoutError, ReadTimeoutErr
 from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
 from pynamodb.exceptions import PynamoDBException
 
+from segmentation.data.aws_timeouts import AWS_CALL_BUDGET
 from segmentation.data.exports import MIN_PART_BYTES, MultipartFile
 from segmentation.settings import SETTINGS
 from tests.unit.conftest import Call, Reply
 
-# PynamoDB's clients: 1 attempt + 3 retries (its default), in botocore's standard mode.
-DYNAMODB_ATTEMPTS = 4
+# PynamoDB's clients: the attempts of segmentation/data/aws_timeouts.py, in botocore's
+# standard mode.
+DYNAMODB_ATTEMPTS = AWS_CALL_BUDGET.max_attempts
 TABLES = ("SegmentsTable", "HistoryTable")
 
 Fault = Callable[[AWSPreparedRequest, Callable[[], AWSResponse | None]], AWSResponse | None]

@@ -162,9 +162,7 @@ def test_tracing_only_inside_lambda_unless_disabled(
     assert observability.tracing_enabled() is expected
 
 
-@pytest.mark.parametrize(
-    "content_type", ["multipart/form-data", "application/x-www-form-urlencoded", "text/plain"]
-)
+@pytest.mark.parametrize("content_type", ["multipart/form-data", "text/plain", "application/xml"])
 def test_a_body_that_is_not_json_is_refused_with_415(call: Any, content_type: str) -> None:
     reply = call(
         "create_segment",

@@ -3,7 +3,7 @@
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 MAX_USER_ID = 2**63 - 1
 SLUG_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}")
@@ -16,7 +16,23 @@ def check_slug(value: str) -> str:
     return value
 
 
-UserId = Annotated[int, Field(ge=1, le=MAX_USER_ID, description="The caller's user id")]
+CANONICAL_ID = re.compile(r"[1-9][0-9]*")
+ID_RULE = "an id is decimal digits without sign, spaces, underscores or leading zeros"
+
+
+def check_canonical_id(value: object) -> object:
+    """Text (a path or query parameter) must spell the id one way only, as logs record
+    the raw text: `+5`, `1_000` and `007` would be other spellings of 5, 1000 and 7."""
+    if isinstance(value, str) and not CANONICAL_ID.fullmatch(value):
+        raise ValueError(f"invalid id {value[:40]!r}: {ID_RULE}")
+    return value
+
+
+UserId = Annotated[
+    int,
+    Field(ge=1, le=MAX_USER_ID, description="The caller's user id"),
+    BeforeValidator(check_canonical_id),  # wraps the above: runs first
+]
 Slug = Annotated[
     str,
     Field(

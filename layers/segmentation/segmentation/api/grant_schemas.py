@@ -11,6 +11,7 @@ from pydantic import (
     Field,
     StrictInt,
     Tag,
+    field_validator,
     model_validator,
 )
 
@@ -18,6 +19,7 @@ from segmentation.domain.memberships import SegmentGrant
 from segmentation.values import Slug
 
 MAX_TTL_SECONDS = 100 * 365 * 24 * 3600
+MAX_TTL = timedelta(seconds=MAX_TTL_SECONDS)
 
 
 class TimedGrant(BaseModel):
@@ -30,6 +32,16 @@ class TimedGrant(BaseModel):
     expires_at: AwareDatetime | None = Field(
         default=None, description="RFC 3339 with a timezone, in the future"
     )
+
+    @field_validator("expires_at")
+    @classmethod
+    def within_ttl_range(cls, expires_at: datetime | None) -> datetime | None:
+        # Subtraction, not conversion to UTC: that overflows near year 1 and year 9999.
+        if expires_at is not None and expires_at - datetime.now(UTC) > MAX_TTL:
+            raise ValueError(f"expires_at is at most {MAX_TTL.days // 365} years ahead")
+        if expires_at is not None and expires_at - datetime.now(UTC) < -MAX_TTL:
+            raise ValueError("expires_at must be in the future")
+        return expires_at
 
     @model_validator(mode="after")
     def one_expiry(self) -> Self:

@@ -15,6 +15,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from segmentation.api.faults import register_fault_handlers, unavailable_response
+from segmentation.api.request_body import NOT_JSON, judge_body
 from segmentation.errors import (
     ConcurrentModification,
     DomainError,
@@ -26,8 +27,6 @@ from segmentation.observability import LOGGER, observed
 from segmentation.settings import SETTINGS
 
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
-
-NOT_JSON = "the body must be JSON (Content-Type: application/json)"
 
 _DOMAIN_STATUS: list[tuple[type[DomainError], int]] = [
     (InvalidRequest, 400),
@@ -118,22 +117,36 @@ def _raw_response(status_code: int, message: str) -> dict[str, Any]:
     }
 
 
-def _is_json(event: dict[str, Any]) -> bool:
-    """Every body this API takes is JSON; no Content-Type counts as JSON. Checked before
-    Powertools would try a form or multipart parser on it."""
-    headers = event.get("headers") or {}
-    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
-    media_type = content_type.split(";")[0].strip().lower()
-    return media_type in {"", content_types.APPLICATION_JSON} or media_type.endswith("+json")
-
-
-def _is_utf8(base64_body: str) -> bool:
-    """API Gateway base64-encodes a body that is not UTF-8; Powertools would fail on it."""
+def _body_text(event: dict[str, Any]) -> str | None:
+    """The body as text; None if API Gateway base64-encoded it because it is not UTF-8."""
+    body: str = event.get("body") or ""
+    if not event.get("isBase64Encoded"):
+        return body
     try:
-        base64.b64decode(base64_body, validate=True).decode("utf-8")
+        return base64.b64decode(body, validate=True).decode("utf-8")
     except ValueError:  # binascii.Error and UnicodeDecodeError both are
-        return False
-    return True
+        return None
+
+
+def _labelled_as_json(event: dict[str, Any]) -> dict[str, Any]:
+    headers = {k: v for k, v in (event.get("headers") or {}).items() if k.lower() != "content-type"}
+    return {**event, "headers": {**headers, "content-type": content_types.APPLICATION_JSON}}
+
+
+def _refusal(event: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """(the answer to a body refused before parsing or None, the event to resolve)."""
+    body = event.get("body") or ""
+    if len(body) > SETTINGS.max_body_bytes:
+        return _raw_response(413, f"body over {SETTINGS.max_body_bytes} bytes"), event
+    if not body:
+        return None, event
+    text = _body_text(event)
+    if text is None:
+        return _raw_response(400, "invalid request: body is not UTF-8 text"), event
+    verdict = judge_body(text, event.get("headers") or {})
+    if verdict.status is not None:
+        return _raw_response(verdict.status, verdict.message), event
+    return None, _labelled_as_json(event) if verdict.relabel_as_json else event
 
 
 def _ids_of(event: dict[str, Any]) -> dict[str, str]:
@@ -145,18 +158,12 @@ def _ids_of(event: dict[str, Any]) -> dict[str, str]:
 
 
 def lambda_handler_for(app: APIGatewayHttpResolver) -> LambdaHandler:
-    """The Lambda entry point: refuses oversized bodies before anything is parsed and logs
-    one line per request (a bug: its traceback)."""
+    """The Lambda entry point: refuses oversized, non-JSON and over-deep bodies before
+    anything is parsed and logs one line per request (a bug: its traceback)."""
 
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        body = event.get("body") or ""
-        if len(body) > SETTINGS.max_body_bytes:
-            response = _raw_response(413, f"body over {SETTINGS.max_body_bytes} bytes")
-        elif body and not _is_json(event):
-            response = _raw_response(415, NOT_JSON)
-        elif event.get("isBase64Encoded") and not _is_utf8(body):
-            response = _raw_response(400, "invalid request: body is not UTF-8 text")
-        else:
+        response, event = _refusal(event)
+        if response is None:
             try:
                 response = app.resolve(event, context)
             except Exception:

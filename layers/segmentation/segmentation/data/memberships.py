@@ -7,11 +7,11 @@ checks, so concurrent users never cancel each other's transactions.
 
 from dataclasses import dataclass
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from segmentation.data.aws_errors import WriteConflict, is_cancelled
+from segmentation.data.aws_timeouts import budgeted_connection
 from segmentation.data.history import HistoryEvent, history_item
 from segmentation.data.keys import (
     MEMBERSHIP_PREFIX,
@@ -83,7 +83,7 @@ def write_membership_changes(
     another call changed one of the items first."""
     users = sorted({int(write.item.user_id) for write in writes} | {e.user_id for e in events})
     try:
-        with TransactWrite(connection=Connection(region=SETTINGS.region)) as transaction:
+        with TransactWrite(connection=budgeted_connection(SETTINGS.region)) as transaction:
             for write in writes:
                 condition = (
                     MembershipItem.pk.does_not_exist()

@@ -18,6 +18,7 @@ from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttrib
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
+from segmentation.data.aws_timeouts import AWS_CALL_BUDGET
 from segmentation.settings import SETTINGS
 
 
@@ -25,6 +26,9 @@ class _MainTable(Model):
     class Meta:
         table_name = SETTINGS.table_name
         region = SETTINGS.region
+        connect_timeout_seconds = AWS_CALL_BUDGET.connect_timeout_seconds
+        read_timeout_seconds = AWS_CALL_BUDGET.read_timeout_seconds
+        max_retry_attempts = AWS_CALL_BUDGET.max_retry_attempts
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
@@ -129,6 +133,9 @@ class HistoryItem(Model):
     class Meta:
         table_name = SETTINGS.history_table_name
         region = SETTINGS.region
+        connect_timeout_seconds = AWS_CALL_BUDGET.connect_timeout_seconds
+        read_timeout_seconds = AWS_CALL_BUDGET.read_timeout_seconds
+        max_retry_attempts = AWS_CALL_BUDGET.max_retry_attempts
 
     user_id = NumberAttribute(hash_key=True)
     event_key = UnicodeAttribute(range_key=True)  # "<timestamp>#<slug>#<segment id>"

@@ -11,12 +11,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DeleteError, TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
 from segmentation.data.aws_errors import WriteConflict, condition_failed, failed_conditions
+from segmentation.data.aws_timeouts import budgeted_connection
 from segmentation.data.keys import (
     CATALOGUE_LOG_PARTITION,
     CATALOGUE_PARTITIONS,
@@ -144,7 +144,7 @@ def _versioned_change(
     # Every item is a Put, which PynamoDB sends in the order added: the cancellation
     # reasons at positions 0 and 1 are the version's.
     try:
-        with TransactWrite(connection=Connection(region=SETTINGS.region)) as transaction:
+        with TransactWrite(connection=budgeted_connection(SETTINGS.region)) as transaction:
             transaction.save(
                 counter,
                 condition=(
