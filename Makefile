@@ -13,10 +13,10 @@ export SAM_CLI_TELEMETRY := 0
 
 .PHONY: run test lint typecheck unit integration sam-check bench invoke openapi chromium clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml clients/python/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev]' -e clients/python
 	touch $@
 
 $(SAM):
