@@ -11,7 +11,7 @@ SAM := .tools/sam/bin/sam
 PY313_DIR := $(shell (pyenv prefix $$(pyenv versions --bare 2>/dev/null | grep -E '^3\.13' | tail -n 1) 2>/dev/null || dirname "$$(command -v python3.13)") | head -n 1)/bin
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: run test lint typecheck unit integration sam-check bench invoke openapi chromium clean
+.PHONY: run reset test lint typecheck unit integration sam-check bench invoke openapi chromium clean
 
 $(STAMP): pyproject.toml clients/python/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,8 +23,13 @@ $(SAM):
 	python3 -m venv .tools/sam
 	.tools/sam/bin/python -m pip install --quiet aws-sam-cli
 
+# Data lives in .local-data/ (git-ignored) and survives restarts; `make reset` starts empty.
+LOCAL_DATA := .local-data
 run: $(STAMP)
-	$(BIN)/python -m local_stack
+	$(BIN)/python -m local_stack --data-dir $(LOCAL_DATA)
+
+reset:
+	rm -rf $(LOCAL_DATA)
 
 test: lint typecheck unit integration
 

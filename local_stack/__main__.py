@@ -11,6 +11,7 @@ from types import FrameType
 
 from werkzeug.serving import make_server
 
+from local_stack import persistence
 from local_stack.aws import (
     MotoServer,
     apply_environment,
@@ -55,6 +56,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="override a template parameter's Default (repeatable)",
     )
     parser.add_argument("--max-containers", type=int, default=DEFAULT_MAX_CONTAINERS)
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="keep the AWS data in this folder across restarts (default: none, start empty)",
+    )
     return parser.parse_args(argv)
 
 
@@ -93,6 +99,13 @@ def main(argv: list[str] | None = None) -> int:
 
     template = load_template(args.template, _parameters(args.parameter))
     environment = template.environment()  # before starting anything: template errors first
+    if args.data_dir is not None:
+        try:
+            persistence.check_resources(args.data_dir, template)
+        except persistence.DataFolderMismatch as error:
+            log.error("%s", error)
+            return 2
+        persistence.start_recording(args.data_dir)
     try:
         moto = MotoServer(args.host, args.aws_port)
     except OSError as error:
@@ -100,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     aws_url = moto.start()
     try:
+        if args.data_dir is not None:
+            persistence.replay(args.data_dir, aws_url)
+            log.info("keeping data in %s (make reset starts empty)", args.data_dir)
         create_resources(template, aws_url)
         # Set before any handler module is imported: they read their settings at import.
         apply_environment({**local_aws_env(aws_url), **environment})

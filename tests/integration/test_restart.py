@@ -1,0 +1,64 @@
+"""`make run` keeps its data in a folder: stop the stack, start it again on the same folder,
+and everything is back, over HTTP. Tests use a temporary folder, never the developer's."""
+
+import socket
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from local_stack.persistence import RECORDING, DataFolderMismatch, check_resources
+from local_stack.template import DEFAULT_TEMPLATE, load_template
+from local_stack.testing import running_stack
+from segmentation_client import TimedGrant
+from tests.integration.conftest import Client
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_data_survives_a_restart_and_a_stack_without_a_folder_starts_empty(
+    tmp_path: Path,
+) -> None:
+    # The same AWS port both times, as `make run` has: presigned links name it.
+    folder = ("--data-dir", str(tmp_path), f"--aws-port={free_port()}")
+    now = datetime.now(UTC)
+    with running_stack(extra_args=folder) as first:
+        api = Client(first.base_url)
+        kept, gone, timed = api.new_slug("KEEP"), api.new_slug("GONE"), api.new_slug("TIMED")
+        user_id = api.new_user()
+        api.add_to_segment(user_id, [kept, gone, TimedGrant(timed, ttl_seconds=3600)])
+        api.delete_from_segment(user_id, [gone])
+        before = api.get_user_segments(user_id)
+        link = api.show_segments_history(now.year, now.month, user_id=user_id)
+        written = (tmp_path / RECORDING).read_text().count("\n")
+        api.list_segments()
+        api.show_active_segments(user_id)
+        assert (tmp_path / RECORDING).read_text().count("\n") == written, "reads not recorded"
+
+    with running_stack(extra_args=folder) as second:
+        api = Client(second.base_url)
+        assert api.get_user_segments(user_id) == before
+        assert {kept, gone, timed} <= {s.slug for s in api.list_segments().segments}
+        assert api.new_user() > user_id  # the id counter survived too
+        # The link made before the restart still downloads the same file.
+        old_file = api.download(link.url).decode()
+        again = api.show_segments_history(now.year, now.month, user_id=user_id)
+        assert again.rows == link.rows == 4  # three entries, one exit
+        assert api.download(again.url).decode() == old_file
+
+    with running_stack() as ephemeral:
+        assert Client(ephemeral.base_url).list_segments().segments == []
+
+
+def test_a_folder_recorded_for_other_tables_is_refused(tmp_path: Path) -> None:
+    template = load_template(DEFAULT_TEMPLATE)
+    check_resources(tmp_path, template)
+    check_resources(tmp_path, template)  # the same definitions: fine
+    changed = tmp_path / "resources.json"
+    changed.write_text(changed.read_text().replace("HistoryTable", "OtherTable"))
+    with pytest.raises(DataFolderMismatch, match="make reset"):
+        check_resources(tmp_path, template)
