@@ -11,7 +11,7 @@ SAM := .tools/sam/bin/sam
 PY313_DIR := $(shell (pyenv prefix $$(pyenv versions --bare 2>/dev/null | grep -E '^3\.13' | tail -n 1) 2>/dev/null || dirname "$$(command -v python3.13)") | head -n 1)/bin
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: run reset test lint typecheck unit integration sam-check bench invoke openapi chromium clean
+.PHONY: run reset test lint typecheck unit integration sam-check bench invoke sam-env openapi chromium clean
 
 $(STAMP): pyproject.toml clients/python/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -64,6 +64,11 @@ bench: $(STAMP)
 # Runs one function once on the running local stack: make invoke FN=RegisterFunction EVENT=events/register.json
 invoke: $(STAMP)
 	$(BIN)/python -m local_stack.invoke $(FN) $(EVENT)
+
+# Regenerates events/sam/env.local.json, `sam local invoke --env-vars` against `make run`
+# (a unit test fails when stale).
+sam-env: $(STAMP)
+	$(BIN)/python -m local_stack.sam_env
 
 clean:
 	rm -rf $(VENV) .tools .aws-sam .pytest_cache .mypy_cache .ruff_cache

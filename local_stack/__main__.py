@@ -118,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
             log.info("keeping data in %s (make reset starts empty)", args.data_dir)
         create_resources(template, aws_url)
         # Set before any handler module is imported: they read their settings at import.
-        apply_environment({**local_aws_env(aws_url), **environment})
+        # The local endpoint wins over the template's (empty) AWS_ENDPOINT_URL.
+        apply_environment({**environment, **local_aws_env(aws_url)})
         runtime = FunctionRuntime(template.functions(), args.max_containers)
         gateway = Gateway(template.http_routes(), runtime)
         server = make_server(args.host, args.port, gateway, threaded=True)
