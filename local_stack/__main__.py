@@ -11,7 +11,6 @@ from types import FrameType
 
 from werkzeug.serving import make_server
 
-from local_stack import persistence
 from local_stack.aws import (
     MotoServer,
     apply_environment,
@@ -20,6 +19,7 @@ from local_stack.aws import (
     local_aws_env,
 )
 from local_stack.gateway import Gateway
+from local_stack.persistence import DataFolderMismatch, LocalData
 from local_stack.runtime import DEFAULT_MAX_CONTAINERS, FunctionRuntime
 from local_stack.scheduler import Scheduler
 from local_stack.template import DEFAULT_TEMPLATE, load_template
@@ -99,13 +99,14 @@ def main(argv: list[str] | None = None) -> int:
 
     template = load_template(args.template, _parameters(args.parameter))
     environment = template.environment()  # before starting anything: template errors first
-    if args.data_dir is not None:
+    data = None if args.data_dir is None else LocalData(args.data_dir)
+    if data is not None:
         try:
-            persistence.check_resources(args.data_dir, template)
-        except persistence.DataFolderMismatch as error:
+            data.check_resources(template)
+        except DataFolderMismatch as error:
             log.error("%s", error)
             return 2
-        persistence.start_recording(args.data_dir)
+        data.open()
     try:
         moto = MotoServer(args.host, args.aws_port)
     except OSError as error:
@@ -113,9 +114,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     aws_url = moto.start()
     try:
-        if args.data_dir is not None:
-            persistence.replay(args.data_dir, aws_url)
-            log.info("keeping data in %s (make reset starts empty)", args.data_dir)
+        if data is not None:
+            data.replay_journal(aws_url)
+            log.info("keeping data in %s (make reset starts empty)", data.folder)
         create_resources(template, aws_url)
         # Set before any handler module is imported: they read their settings at import.
         # The local endpoint wins over the template's (empty) AWS_ENDPOINT_URL.
@@ -136,6 +137,9 @@ def main(argv: list[str] | None = None) -> int:
         scheduler.stop()
         server.shutdown()
         serving.join()
+        if data is not None:  # only after a clean run: never snapshot a half-replayed state
+            moto.stop()  # no request in flight while the snapshot is taken
+            data.save()
     finally:
         moto.stop()
     return 0
