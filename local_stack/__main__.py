@@ -103,10 +103,10 @@ def main(argv: list[str] | None = None) -> int:
     if data is not None:
         try:
             data.check_resources(template)
+            data.open()
         except DataFolderMismatch as error:
             log.error("%s", error)
             return 2
-        data.open()
     try:
         moto = MotoServer(args.host, args.aws_port)
     except OSError as error:

@@ -102,8 +102,12 @@ class LocalData:
         the moto server serves its first request."""
         snapshot = self.folder / SNAPSHOT
         if snapshot.exists():
-            # Our own file, written by save() below from moto's objects.
-            state = pickle.loads(snapshot.read_bytes())  # noqa: S301
+            try:  # our own file, written by save() below from moto's objects
+                state = pickle.loads(snapshot.read_bytes())  # noqa: S301
+            except Exception as error:  # another moto version's classes, a damaged file
+                raise DataFolderMismatch(
+                    f"cannot read {snapshot} ({error!r}); `make reset` to start empty"
+                ) from error
             self.journal = self.folder / state["journal"]
             for service, saved in state["backends"].items():
                 backends = _backends(service)

@@ -88,3 +88,9 @@ def test_a_folder_written_for_other_tables_is_refused(tmp_path: Path) -> None:
     changed.write_text(changed.read_text().replace("HistoryTable", "OtherTable"))
     with pytest.raises(DataFolderMismatch, match="make reset"):
         LocalData(tmp_path).check_resources(template)
+
+
+def test_an_unreadable_snapshot_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    (tmp_path / SNAPSHOT).write_bytes(b"not a pickle")
+    with pytest.raises(DataFolderMismatch, match="make reset"):
+        LocalData(tmp_path).open()
