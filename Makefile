@@ -15,24 +15,36 @@ CHECKOV := .tools/checkov/bin/checkov
 PY313_DIR := $(shell (pyenv prefix $$(pyenv versions --bare 2>/dev/null | grep -E '^3\.13' | tail -n 1) 2>/dev/null || dirname "$$(command -v python3.13)") | head -n 1)/bin
 export SAM_CLI_TELEMETRY := 0
 
+<<<<<<< HEAD
 .PHONY: run test lint typecheck unit integration scan sam-check bench invoke openapi chromium clean
+=======
+.PHONY: run reset test lint typecheck unit integration sam-check bench invoke sam-env openapi chromium clean
+>>>>>>> devx
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml clients/python/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev]' -e clients/python
 	touch $@
 
 $(SAM):
 	python3 -m venv .tools/sam
 	.tools/sam/bin/python -m pip install --quiet aws-sam-cli
 
+<<<<<<< HEAD
 $(CHECKOV):
 	python3 -m venv .tools/checkov
 	.tools/checkov/bin/python -m pip install --quiet 'checkov==$(CHECKOV_VERSION)'
 
+=======
+# Data lives in .local-data/ (git-ignored) and survives restarts; `make reset` starts empty.
+LOCAL_DATA := .local-data
+>>>>>>> devx
 run: $(STAMP)
-	$(BIN)/python -m local_stack
+	$(BIN)/python -m local_stack --data-dir $(LOCAL_DATA)
+
+reset:
+	rm -rf $(LOCAL_DATA)
 
 test: lint typecheck scan unit integration
 
@@ -72,6 +84,11 @@ bench: $(STAMP)
 # Runs one function once on the running local stack: make invoke FN=RegisterFunction EVENT=events/register.json
 invoke: $(STAMP)
 	$(BIN)/python -m local_stack.invoke $(FN) $(EVENT)
+
+# Regenerates events/sam/env.local.json, `sam local invoke --env-vars` against `make run`
+# (a unit test fails when stale).
+sam-env: $(STAMP)
+	$(BIN)/python -m local_stack.sam_env
 
 clean:
 	rm -rf $(VENV) .tools .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -20,6 +20,7 @@ from local_stack.aws import (
 )
 from local_stack.dynamodb_recorder import record_to_file
 from local_stack.gateway import Gateway
+from local_stack.persistence import DataFolderMismatch, LocalData
 from local_stack.runtime import DEFAULT_MAX_CONTAINERS, FunctionRuntime
 from local_stack.scheduler import Scheduler
 from local_stack.template import DEFAULT_TEMPLATE, load_template
@@ -62,6 +63,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="FILE",
         help="append every DynamoDB request the functions make to FILE (JSON lines)",
     )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="keep the AWS data in this folder across restarts (default: none, start empty)",
+    )
     return parser.parse_args(argv)
 
 
@@ -102,6 +108,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.record_dynamodb:  # before any botocore session exists
         record_to_file(args.record_dynamodb)
     environment = template.environment()  # before starting anything: template errors first
+    data = None if args.data_dir is None else LocalData(args.data_dir)
+    if data is not None:
+        try:
+            data.check_resources(template)
+            data.open()
+        except DataFolderMismatch as error:
+            log.error("%s", error)
+            return 2
     try:
         moto = MotoServer(args.host, args.aws_port)
     except OSError as error:
@@ -109,9 +123,13 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     aws_url = moto.start()
     try:
+        if data is not None:
+            data.replay_journal(aws_url)
+            log.info("keeping data in %s (make reset starts empty)", data.folder)
         create_resources(template, aws_url)
         # Set before any handler module is imported: they read their settings at import.
-        apply_environment({**local_aws_env(aws_url), **environment})
+        # The local endpoint wins over the template's (empty) AWS_ENDPOINT_URL.
+        apply_environment({**environment, **local_aws_env(aws_url)})
         runtime = FunctionRuntime(template.functions(), args.max_containers)
         gateway = Gateway(template.http_routes(), runtime)
         server = make_server(args.host, args.port, gateway, threaded=True)
@@ -128,6 +146,9 @@ def main(argv: list[str] | None = None) -> int:
         scheduler.stop()
         server.shutdown()
         serving.join()
+        if data is not None:  # only after a clean run: never snapshot a half-replayed state
+            moto.stop()  # no request in flight while the snapshot is taken
+            data.save()
     finally:
         moto.stop()
     return 0

@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
     apply_environment(
-        {**local_aws_env(args.aws_endpoint), **template.function_environment(spec.logical_id)}
+        {**template.function_environment(spec.logical_id), **local_aws_env(args.aws_endpoint)}
     )
     context = LambdaContext(spec.logical_id, spec.memory_mb, spec.timeout_seconds)
     try:

@@ -1,41 +1,36 @@
-"""Integration tests drive the local stack over HTTP, as a client would."""
+"""Integration tests drive the local stack over HTTP through the service's own Python client
+(clients/python), so the client cannot drift from the service."""
 
 from collections.abc import Iterator
 from itertools import count
 from typing import Any
 
 import pytest
-import requests
 
 from local_stack.testing import running_stack
+from segmentation_client import SegmentationClient
 
 _unique = count(1)
 
 
-class Client:
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url
-        self.session = requests.Session()
+class Client(SegmentationClient):
+    """The client without retries (a test must see every 503), plus helpers for tests that
+    share one stack. `request()` stays for raw and malformed calls."""
 
-    def request(self, method: str, path: str, body: Any = None) -> requests.Response:
-        return self.session.request(method, self.base_url + path, json=body, timeout=30)
+    def __init__(self, base_url: str) -> None:
+        super().__init__(base_url, retries=0)
 
     def new_slug(self, prefix: str = "SEG") -> str:
         """Tests share one stack: each creates its own segments."""
         slug = f"{prefix}_{next(_unique)}"
-        reply = self.request("POST", "/api/segments", {"slug": slug})
-        assert reply.status_code == 201, reply.text
+        self.create_segment(slug)
         return slug
 
     def new_user(self) -> int:
-        reply = self.request("POST", "/auth/register")
-        assert reply.status_code == 201, reply.text
-        return int(reply.json()["id"])
+        return self.register().id
 
     def slugs(self, user_id: int) -> list[str]:
-        reply = self.request("GET", f"/api/users/{user_id}/show_active_segments")
-        assert reply.status_code == 200, reply.text
-        return list(reply.json()["Slugs"])
+        return self.show_active_segments(user_id).slugs
 
 
 @pytest.fixture(scope="session")

@@ -4,8 +4,12 @@ requirements' worked example."""
 import json
 import shlex
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
+from segmentation_client import Conflict, InvalidRequest, NotFound, TimedGrant
 from tests.integration.conftest import Client
 
 # The contract, kept beside the tests; CI's shared/ copy must say the same (checked below).
@@ -68,16 +72,8 @@ def test_worked_example(client: Client) -> None:
     names = ["VOICE_MESSAGES", "PERFORMANCE_VAS", "DISCOUNT_30", "DISCOUNT_50"]
     voice, vas, d30, d50 = (client.new_slug(f"AVITO_{name}") for name in names)
     users = [client.new_user() for _ in range(3)]
-    assert (
-        client.request(
-            "POST", f"/api/users/{users[0]}/add_to_segment", [voice, vas, d30]
-        ).status_code
-        == 201
-    )
-    assert (
-        client.request("POST", f"/api/users/{users[1]}/add_to_segment", [voice, d50]).status_code
-        == 201
-    )
+    assert client.add_to_segment(users[0], [voice, vas, d30]).status == "ok"
+    assert client.add_to_segment(users[1], [voice, d50]).status == "ok"
     assert client.slugs(users[0]) == sorted([voice, vas, d30])
     assert client.slugs(users[1]) == sorted([voice, d50])
     assert client.slugs(users[2]) == []
@@ -97,11 +93,45 @@ def test_errors_are_json_and_4xx(client: Client) -> None:
         reply = client.request(method, path, body)
         assert reply.status_code == status, (method, path, reply.text)
         assert isinstance(reply.json()["message"], str)
-    malformed = client.session.post(
-        client.base_url + "/api/users/1/add_to_segment",
+    malformed = client.request(
+        "POST",
+        "/api/users/1/add_to_segment",
         data="[oops",
         headers={"Content-Type": "application/json"},
-        timeout=30,
     )
     assert malformed.status_code == 400
     assert "JSON" in malformed.json()["message"]
+
+
+def test_the_client_raises_typed_errors_with_the_service_message(client: Client) -> None:
+    slug = client.new_slug()
+    with pytest.raises(Conflict, match=slug):
+        client.create_segment(slug)
+    with pytest.raises(NotFound) as unknown:
+        client.add_to_segment(1, ["NO_SUCH_SEGMENT_EVER"])
+    assert "NO_SUCH_SEGMENT_EVER" in unknown.value.message
+    with pytest.raises(InvalidRequest):
+        client.add_to_segment(1, [])
+
+
+def test_the_client_covers_segments_changes_and_the_export(client: Client) -> None:
+    slug, other = client.new_slug("CLIENT"), client.new_slug("CLIENT")
+    assert client.create_segment(f"{slug}_AUTO", description="half", percent=50).id > 0
+    assert client.update_segment(f"{slug}_AUTO", 0).percent == 0
+    listed = {segment.slug: segment for segment in client.list_segments().segments}
+    assert listed[f"{slug}_AUTO"].description == "half"
+    assert listed[f"{slug}_AUTO"].percent == 0
+    user_id = client.new_user()
+    change = client.change_segments(user_id, add=[slug, TimedGrant(other, ttl_seconds=3600)])
+    assert sorted(change.added) == sorted([slug, other])
+    timed = {s.slug: s for s in client.get_user_segments(user_id).segments}
+    assert timed[other].expires_at is not None
+    assert timed[slug].expires_at is None
+    assert client.delete_from_segment(user_id, [slug]).status == "ok"
+    assert client.slugs(user_id) == [other]
+    now = datetime.now(UTC)
+    link = client.show_segments_history(now.year, now.month, user_id=user_id)
+    assert link.rows == 3  # two entries, one exit
+    csv_text = client.download(link.url).decode()
+    assert csv_text.splitlines()[1].startswith(f"{user_id},")
+    assert client.delete_segment(f"{slug}_AUTO").status == "ok"

@@ -10,6 +10,7 @@ import pytest
 from boto3.dynamodb.conditions import Key
 
 from local_stack.testing import RunningStack, running_stack
+from segmentation_client import TimedGrant
 from tests.integration.conftest import Client
 
 PATIENCE_SECONDS = 90  # generous: the machine running the tests may be busy
@@ -49,11 +50,9 @@ def test_a_timed_membership_expires_and_its_exit_is_recorded(
 ) -> None:
     slug, kept = api.new_slug("TTL"), api.new_slug("KEPT")
     user_id = api.new_user()
-    body = [{"slug": slug, "ttl_seconds": 2}, kept]
-    reply = api.request("POST", f"/api/users/{user_id}/add_to_segment", body)
-    assert reply.status_code == 201, reply.text
-    shown = api.request("GET", f"/api/users/{user_id}/segments").json()["segments"]
-    expires_at = next(s["expires_at"] for s in shown if s["slug"] == slug)
+    api.add_to_segment(user_id, [TimedGrant(slug, ttl_seconds=2), kept])
+    shown = api.get_user_segments(user_id).segments
+    expires_at = next(s.expires_at for s in shown if s.slug == slug)
 
     eventually(lambda: api.slugs(user_id) == [kept])
     exit_row = (slug, "DELETE", "ttl", expires_at)
@@ -70,11 +69,10 @@ def test_a_deleted_segments_members_leave_at_once_and_are_recorded(
     slug = api.new_slug("GONE")
     users = [api.new_user() for _ in range(3)]
     for user_id in users:
-        reply = api.request("POST", f"/api/users/{user_id}/add_to_segment", [slug])
-        assert reply.status_code == 201, reply.text
-    assert api.request("DELETE", f"/api/segments/{slug}").status_code == 200
+        api.add_to_segment(user_id, [slug])
+    api.delete_segment(slug)
     assert all(api.slugs(user_id) == [] for user_id in users)
-    assert api.request("POST", "/api/segments", {"slug": slug}).status_code == 201
+    api.create_segment(slug)
     assert all(api.slugs(user_id) == [] for user_id in users)  # the new one starts empty
 
     for user_id in users:

@@ -1,0 +1,144 @@
+"""The service's answers as dataclasses, one per response schema of /openapi.json, and the
+timed grant a caller may send."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class IdResponse:
+    """`{"id": 1}`: a registered user's or a created segment's id."""
+
+    id: int
+
+    @classmethod
+    def from_json(cls, body: Any) -> "IdResponse":
+        return cls(id=int(body["id"]))
+
+
+@dataclass(frozen=True)
+class StatusResponse:
+    """`{"status": "ok"}`."""
+
+    status: str
+
+    @classmethod
+    def from_json(cls, body: Any) -> "StatusResponse":
+        return cls(status=str(body["status"]))
+
+
+@dataclass(frozen=True)
+class ActiveSegments:
+    """`{"User_id": 1, "Slugs": [...]}` (the reference API's key spelling)."""
+
+    user_id: int
+    slugs: list[str]
+
+    @classmethod
+    def from_json(cls, body: Any) -> "ActiveSegments":
+        return cls(user_id=int(body["User_id"]), slugs=[str(s) for s in body["Slugs"]])
+
+
+@dataclass(frozen=True)
+class UserSegment:
+    slug: str
+    added_at: str
+    expires_at: str | None
+    source: str
+
+    @classmethod
+    def from_json(cls, body: Any) -> "UserSegment":
+        return cls(
+            slug=str(body["slug"]),
+            added_at=str(body["added_at"]),
+            expires_at=None if body["expires_at"] is None else str(body["expires_at"]),
+            source=str(body["source"]),
+        )
+
+
+@dataclass(frozen=True)
+class UserSegments:
+    user_id: int
+    segments: list[UserSegment]
+
+    @classmethod
+    def from_json(cls, body: Any) -> "UserSegments":
+        segments = [UserSegment.from_json(item) for item in body["segments"]]
+        return cls(user_id=int(body["user_id"]), segments=segments)
+
+
+@dataclass(frozen=True)
+class Segment:
+    id: int
+    slug: str
+    description: str | None
+    created_at: str
+    percent: float
+
+    @classmethod
+    def from_json(cls, body: Any) -> "Segment":
+        description = body["description"]
+        return cls(
+            id=int(body["id"]),
+            slug=str(body["slug"]),
+            description=None if description is None else str(description),
+            created_at=str(body["created_at"]),
+            percent=float(body["percent"]),
+        )
+
+
+@dataclass(frozen=True)
+class SegmentList:
+    segments: list[Segment]
+
+    @classmethod
+    def from_json(cls, body: Any) -> "SegmentList":
+        return cls(segments=[Segment.from_json(item) for item in body["segments"]])
+
+
+@dataclass(frozen=True)
+class ChangeResult:
+    """What one atomic add-and-remove call really changed."""
+
+    user_id: int
+    added: list[str]
+    removed: list[str]
+
+    @classmethod
+    def from_json(cls, body: Any) -> "ChangeResult":
+        return cls(
+            user_id=int(body["user_id"]),
+            added=[str(s) for s in body["added"]],
+            removed=[str(s) for s in body["removed"]],
+        )
+
+
+@dataclass(frozen=True)
+class ExportLink:
+    """A month's history CSV: a presigned GET URL, valid until `expires_at`."""
+
+    url: str
+    expires_at: str
+    rows: int
+
+    @classmethod
+    def from_json(cls, body: Any) -> "ExportLink":
+        return cls(url=str(body["url"]), expires_at=str(body["expires_at"]), rows=int(body["rows"]))
+
+
+@dataclass(frozen=True)
+class TimedGrant:
+    """A segment the user leaves by itself: after `ttl_seconds`, or at `expires_at`."""
+
+    slug: str
+    ttl_seconds: int | None = None
+    expires_at: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"slug": self.slug}
+        if self.ttl_seconds is not None:
+            body["ttl_seconds"] = self.ttl_seconds
+        if self.expires_at is not None:
+            body["expires_at"] = self.expires_at.isoformat()
+        return body
