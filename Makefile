@@ -15,11 +15,7 @@ CHECKOV := .tools/checkov/bin/checkov
 PY313_DIR := $(shell (pyenv prefix $$(pyenv versions --bare 2>/dev/null | grep -E '^3\.13' | tail -n 1) 2>/dev/null || dirname "$$(command -v python3.13)") | head -n 1)/bin
 export SAM_CLI_TELEMETRY := 0
 
-<<<<<<< HEAD
-.PHONY: run test lint typecheck unit integration scan sam-check bench invoke openapi chromium clean
-=======
-.PHONY: run reset test lint typecheck unit integration sam-check bench invoke sam-env openapi chromium clean
->>>>>>> devx
+.PHONY: run reset test lint typecheck unit integration scan sam-check bench invoke sam-env openapi chromium clean
 
 $(STAMP): pyproject.toml clients/python/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,15 +27,12 @@ $(SAM):
 	python3 -m venv .tools/sam
 	.tools/sam/bin/python -m pip install --quiet aws-sam-cli
 
-<<<<<<< HEAD
 $(CHECKOV):
 	python3 -m venv .tools/checkov
 	.tools/checkov/bin/python -m pip install --quiet 'checkov==$(CHECKOV_VERSION)'
 
-=======
 # Data lives in .local-data/ (git-ignored) and survives restarts; `make reset` starts empty.
 LOCAL_DATA := .local-data
->>>>>>> devx
 run: $(STAMP)
 	$(BIN)/python -m local_stack --data-dir $(LOCAL_DATA)
 
