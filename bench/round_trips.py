@@ -134,6 +134,12 @@ SCENARIOS: list[Scenario] = [
     ),
     Scenario(
         "POST /api/users/{id}/add_to_segment",
+        "add an unknown slug (404)",
+        lambda s: Request("/api/users/4/add_to_segment", ["NO_SUCH_SEGMENT"]),
+        target=1,  # one catalogue-log query, at most once a second per container
+    ),
+    Scenario(
+        "POST /api/users/{id}/add_to_segment",
         f"add {MAX_SLUGS} slugs (limit)",
         lambda s: Request("/api/users/1/add_to_segment", _slugs(1, MAX_SLUGS)),
         target=2,

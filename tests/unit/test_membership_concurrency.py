@@ -122,3 +122,24 @@ def test_endless_contention_gives_up_cleanly(monkeypatch: pytest.MonkeyPatch) ->
         remove_memberships(1, ["A"])
     assert operations(1, "A") == ["INSERT"]
     assert [m.slug for m in active_memberships(1)] == ["A"]
+
+
+def test_a_ramp_racing_first_reads_records_each_exposure_once() -> None:
+    from segmentation.data.segments import get_segment, update_segment_share
+    from segmentation.domain.catalogue import CATALOGUE
+
+    # Given a 100% automatic segment this container has cached
+    create_segment("RAMP", percent_buckets=10_000)
+    CATALOGUE.segments(fresh=True)
+    # When another container lowers it to 0% and this one still reads with 100%
+    segment = get_segment("RAMP")
+    assert segment is not None
+    update_segment_share(segment, 0, "unused-salt")
+    assert [m.slug for m in active_memberships(1)] == ["RAMP"]
+    # Then the exposure it handed out is recorded once and kept (a lowered share never
+    # takes the segment back), and once caught up, new users no longer get it
+    CATALOGUE.invalidate()
+    assert [m.slug for m in active_memberships(1)] == ["RAMP"]
+    assert active_memberships(2) == []
+    assert [(e.operation.value, e.reason.value) for e in user_history(1)] == [("INSERT", "auto")]
+    assert user_history(2) == []
