@@ -43,6 +43,7 @@ from segmentation.data.memberships import (
 from segmentation.data.models import MembershipItem, SegmentDeletionItem
 from segmentation.data.segments import list_segments
 from segmentation.domain.memberships import EXPIRY_SHARDS, MembershipState, expiry_shard
+from segmentation.domain.report_watermark import record_history_watermark
 from segmentation.settings import SETTINGS
 
 TimeLeftMs = Callable[[], int]  # as LambdaContext.get_remaining_time_in_millis
@@ -225,4 +226,5 @@ def run_maintenance(
     expire_memberships(now, budget, summary)
     if summary.complete:
         finish_segment_deletions(now, budget, summary)
+    record_history_watermark(now, summary.complete)
     return summary

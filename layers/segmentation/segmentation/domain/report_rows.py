@@ -12,6 +12,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 
 from segmentation.clock import format_timestamp
 from segmentation.data.history_rows import (
@@ -82,6 +83,10 @@ def _window_of(source: RowSource) -> TimeWindow:
     return month_window(year, month)
 
 
+def _page(source: RowSource, shard: int, window: TimeWindow, key: PageKey | None) -> RowPage:
+    return window_page(source.month, shard, window, key, source.page_items)
+
+
 @contextmanager
 def report_rows(source: RowSource) -> Iterator[Iterator[Row]]:
     """The source's rows in report order; the readers stop when the block is left."""
@@ -95,12 +100,7 @@ def report_rows(source: RowSource) -> Iterator[Iterator[Row]]:
     with ThreadPoolExecutor(readers, thread_name_prefix="history-shard") as pool:
         try:
             shard_rows = [
-                _prefetched(
-                    pool,
-                    lambda key, shard=shard: window_page(
-                        source.month, shard, window, key, source.page_items
-                    ),
-                )
+                _prefetched(pool, partial(_page, source, shard, window))
                 for shard in range(source.shards)
             ]
             yield heapq.merge(*shard_rows, key=row_order)
