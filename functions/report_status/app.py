@@ -7,6 +7,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from segmentation.api.report_schemas import (
+    BAD_INPUT,
     UNKNOWN_JOB,
     ReportJobResponse,
     job_body,
@@ -41,6 +42,7 @@ JobId = Annotated[
         },
         303: {"description": "Redirect to the file (done, with Accept: text/csv)"},
         **UNKNOWN_JOB,
+        **BAD_INPUT,
     },
 )
 def status(job_id: JobId) -> Response[str]:
