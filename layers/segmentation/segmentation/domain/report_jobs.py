@@ -80,11 +80,15 @@ def file_suffix(compression: str | None) -> str:
     return ".csv.gz" if compression == GZIP else ".csv"
 
 
+def _month_length(year: int, month: int) -> timedelta:
+    end = month_end(year, month)
+    return timedelta(days=_LAST_MONTH_DAYS) if end is None else end - month_start(year, month)
+
+
 def job_windows(year: int, month: int, pieces: int) -> list[TimeWindow]:
     """The month cut into `pieces` equal time windows, end to end."""
     start = month_start(year, month)
-    end = month_end(year, month) or start + timedelta(days=_LAST_MONTH_DAYS)
-    step = (end - start) / pieces
+    step = _month_length(year, month) / pieces
     bounds = [format_timestamp(start + step * i) for i in range(pieces)]
     whole = month_window(year, month)
     return [
@@ -95,9 +99,8 @@ def job_windows(year: int, month: int, pieces: int) -> list[TimeWindow]:
 def _pieces(request: ReportRequest, options: ReportJobOptions) -> int:
     if request.user_id is not None:
         return 1  # a user's month is small: one piece on the table's own key
-    start = month_start(request.year, request.month)
-    end = month_end(request.year, request.month) or start + timedelta(days=_LAST_MONTH_DAYS)
-    return math.ceil((end - start) / timedelta(hours=options.window_hours))
+    length = _month_length(request.year, request.month)
+    return math.ceil(length / timedelta(hours=options.window_hours))
 
 
 def view(job: JobRecord, options: ReportJobOptions | None = None) -> JobView:
