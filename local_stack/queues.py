@@ -20,7 +20,7 @@ from local_stack.template import QUEUE, Template, queue_url
 log = logging.getLogger("local_stack.queues")
 
 Invoke = Callable[[str, Any], Any]  # (function logical id, event) -> result
-IDLE_SECONDS = 0.2
+IDLE_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ class QueuePoller:
     """`workers` threads per event source, each polling its queue until stopped."""
 
     def __init__(
-        self, sources: list[QueueSource], sqs: Any, invoke: Invoke, workers: int = 4
+        self, sources: list[QueueSource], sqs: Any, invoke: Invoke, workers: int = 2
     ) -> None:
         self.sources = sources
         self.sqs = sqs

@@ -38,9 +38,13 @@ class Client:
         return list(reply.json()["Slugs"])
 
 
+# One piece per month: report jobs that tests (and schemathesis) start stay cheap.
+REPORT_PARAMETERS = ("--parameter=ReportWindowHours=744",)
+
+
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Any]:
-    with running_stack() as running:
+    with running_stack(extra_args=REPORT_PARAMETERS) as running:
         yield running
 
 
