@@ -4,12 +4,14 @@ Each piece is its own object (`reports/pieces/<job>/<index>`), written whole by 
 worker that ran it, so a retried piece simply replaces its object. Assembly then writes
 the pieces, in index order, as the parts of one multipart upload. S3 refuses parts under
 5 MiB except the last, so a piece of 5 MiB or more is copied server-side (UploadPartCopy,
-no bytes through Lambda) while smaller ones are gathered into a part of at least 5 MiB.
+no bytes through Lambda) while smaller ones are gathered into a part of at least 5 MiB
+(`plan_parts`).
 Nothing is visible at the file's key until CompleteMultipartUpload; a failure aborts.
 """
 
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
@@ -19,6 +21,8 @@ if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import CompletedPartTypeDef
 
 PIECES_PREFIX = "reports/pieces"
+# Parts sent at once while assembling (each a server-side copy or a gathered 5 MiB).
+ASSEMBLY_THREADS = 8
 
 
 @dataclass(frozen=True)
@@ -55,78 +59,83 @@ def _pieces(bucket: str, job_id: str) -> Iterator[tuple[str, int]]:
             yield entry["Key"], entry["Size"]
 
 
-class _Parts:
-    """The multipart upload being assembled, numbering its parts in order."""
+def plan_parts(pieces: list[tuple[str, int]]) -> list[list[str]]:
+    """The pieces (key, size), in order, grouped into parts: a piece of 5 MiB or more on
+    its own is a part (copied server-side); smaller ones are joined until the part
+    reaches 5 MiB. Only the last part may stay under it, as S3 requires."""
+    parts: list[list[str]] = []
+    gathering: list[str] = []
+    gathered = 0
+    for key, size in pieces:
+        if size >= MIN_PART_BYTES and not gathering:
+            parts.append([key])
+            continue
+        gathering.append(key)
+        gathered += size
+        if gathered >= MIN_PART_BYTES:
+            parts.append(gathering)
+            gathering, gathered = [], 0
+    if gathering or not parts:
+        parts.append(gathering)
+    return parts
 
-    def __init__(self, spec: FileSpec, upload_id: str) -> None:
-        self.spec = spec
-        self.upload_id = upload_id
-        self.done: list[CompletedPartTypeDef] = []
 
-    def _number(self) -> int:
-        return len(self.done) + 1
-
-    def copy(self, source_key: str) -> None:
-        number = self._number()
-        copied = s3_client().upload_part_copy(
-            Bucket=self.spec.bucket,
-            Key=self.spec.key,
-            UploadId=self.upload_id,
+def _send_part(spec: FileSpec, upload_id: str, number: int, keys: list[str]) -> str:
+    """Uploads part `number` made of the piece objects `keys`; returns its ETag."""
+    client = s3_client()
+    if len(keys) == 1:
+        copied = client.upload_part_copy(
+            Bucket=spec.bucket,
+            Key=spec.key,
+            UploadId=upload_id,
             PartNumber=number,
-            CopySource={"Bucket": self.spec.bucket, "Key": source_key},
+            CopySource={"Bucket": spec.bucket, "Key": keys[0]},
         )
-        self.done.append({"PartNumber": number, "ETag": copied["CopyPartResult"]["ETag"]})
-
-    def upload(self, body: IO[bytes]) -> None:
-        number = self._number()
+        return copied["CopyPartResult"]["ETag"]
+    with spooled_file() as body:
+        for key in keys:
+            body.write(client.get_object(Bucket=spec.bucket, Key=key)["Body"].read())
         body.seek(0)
-        uploaded = s3_client().upload_part(
-            Bucket=self.spec.bucket,
-            Key=self.spec.key,
-            UploadId=self.upload_id,
-            PartNumber=number,
-            Body=body,
+        uploaded = client.upload_part(
+            Bucket=spec.bucket, Key=spec.key, UploadId=upload_id, PartNumber=number, Body=body
         )
-        self.done.append({"PartNumber": number, "ETag": uploaded["ETag"]})
+        return uploaded["ETag"]
 
 
 def assemble_pieces(spec: FileSpec, job_id: str, pieces: int) -> None:
-    """Publishes the job's `pieces` piece objects, in order, as the one file `spec`."""
+    """Publishes the job's `pieces` piece objects, in order, as the one file `spec`.
+    Parts go up in parallel (a month of large pieces is mostly server-side copies)."""
     found = list(_pieces(spec.bucket, job_id))
     if len(found) != pieces:
         raise RuntimeError(f"{len(found)} of {pieces} pieces are in the bucket")
     client = s3_client()
-    created = client.create_multipart_upload(
+    upload_id = client.create_multipart_upload(
         Bucket=spec.bucket,
         Key=spec.key,
         ContentType=spec.content_type,
         ContentDisposition=spec.content_disposition,
-    )
-    parts = _Parts(spec, created["UploadId"])
-    gathered = spooled_file()
+    )["UploadId"]
+    parts = plan_parts(found)
     try:
-        for key, size in found:
-            if size >= MIN_PART_BYTES and gathered.tell() == 0:
-                parts.copy(key)
-                continue
-            gathered.write(client.get_object(Bucket=spec.bucket, Key=key)["Body"].read())
-            if gathered.tell() >= MIN_PART_BYTES:
-                parts.upload(gathered)
-                gathered.close()
-                gathered = spooled_file()
-        if gathered.tell() or not parts.done:
-            parts.upload(gathered)
+        with ThreadPoolExecutor(ASSEMBLY_THREADS, thread_name_prefix="report-part") as pool:
+            etags = list(
+                pool.map(
+                    lambda numbered: _send_part(spec, upload_id, numbered[0], numbered[1]),
+                    enumerate(parts, start=1),
+                )
+            )
+        completed: list[CompletedPartTypeDef] = [
+            {"PartNumber": number, "ETag": etag} for number, etag in enumerate(etags, start=1)
+        ]
         client.complete_multipart_upload(
             Bucket=spec.bucket,
             Key=spec.key,
-            UploadId=parts.upload_id,
-            MultipartUpload={"Parts": parts.done},
+            UploadId=upload_id,
+            MultipartUpload={"Parts": completed},
         )
     except BaseException:
-        client.abort_multipart_upload(Bucket=spec.bucket, Key=spec.key, UploadId=parts.upload_id)
+        client.abort_multipart_upload(Bucket=spec.bucket, Key=spec.key, UploadId=upload_id)
         raise
-    finally:
-        gathered.close()
 
 
 def abort_uploads(bucket: str, key: str) -> int:
