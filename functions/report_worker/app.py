@@ -8,14 +8,13 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from segmentation.data.report_queue import parse_task
+from segmentation.data.report_queue import event_tasks
 from segmentation.domain.report_pieces import run_task
 from segmentation.observability import LOGGER, observed
 
 
 def run(event: dict[str, Any], context: LambdaContext) -> None:
-    for record in event["Records"]:
-        task = parse_task(record["body"])
+    for task in event_tasks(event):
         LOGGER.info("report task", extra={"job_id": task.job_id, "kind": task.kind})
         run_task(task)
 

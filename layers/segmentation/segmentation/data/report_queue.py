@@ -45,3 +45,8 @@ def send_tasks(tasks: list[Task]) -> None:
 def parse_task(body: str) -> Task:
     fields: dict[str, Any] = json.loads(body)
     return Task(str(fields["job_id"]), str(fields["kind"]), fields.get("piece"))
+
+
+def event_tasks(event: dict[str, Any]) -> list[Task]:
+    """The tasks of an SQS event (Lambda's event source delivers them as `Records`)."""
+    return [parse_task(record["body"]) for record in event["Records"]]
