@@ -253,3 +253,22 @@ def test_a_month_too_large_for_the_request_answers_202_with_a_job(
     assert [key for key in objects() if key.startswith("history/")] == []
     drain()
     assert download(status(call, reply.json["id"]).json["url"]).content == sync_csv(2024, 1)
+
+
+def test_a_closed_month_asked_synchronously_is_written_once_and_linked_after(
+    call: "Call", monkeypatch: pytest.MonkeyPatch
+) -> None:
+    advance_history_watermark("2024-02-01T00:00:00.000000Z")
+    route = "/api/users/show_segments_history/2024/1?user_id=3"
+    first = call("export_history", "GET", route)
+    assert first.status == 200
+    calls = _Calls(monkeypatch)
+    second = call("export_history", "GET", route)
+    assert calls.names == ["GetItem", "GetItem"]  # no history read, nothing written
+    assert second.json["rows"] == first.json["rows"] == 2
+    assert second.json["url"].split("?")[0] == first.json["url"].split("?")[0]
+    assert objects() == ["reports/closed/2024-01-u3-csv/segments-history-2024-01-user-3.csv"]
+    # The job API knows it as done, under the same deterministic id.
+    done = status(call, "2024-01-u3-csv")
+    assert done.json["status"] == "done"
+    assert download(done.json["url"]).content == download(first.json["url"]).content

@@ -101,6 +101,7 @@ def create_job(record: JobRecord, created_at: str, replace: bool) -> JobRecord |
         done={},
         key=record.key,
         file_expires_at=record.file_expires_at,
+        rows=record.rows,
     )
     condition = ReportJobItem.pk.does_not_exist()
     if replace:

@@ -106,16 +106,21 @@ def _within(rows: Iterator[Row], deadline: float | None) -> Iterator[Row]:
 
 
 def export_history(
-    year: int, month: int, user_id: int | None = None, options: ExportOptions | None = None
+    year: int,
+    month: int,
+    user_id: int | None = None,
+    options: ExportOptions | None = None,
+    key: str | None = None,
 ) -> HistoryReport:
-    """Writes the month's report (all users, or one) to the exports bucket and returns
-    a presigned link to it. Nothing is published unless the whole file was written."""
+    """Writes the month's report (all users, or one) to the exports bucket (at `key`, or a
+    fresh one) and returns a presigned link to it. Nothing is published unless the whole
+    file was written."""
     options = options or ExportOptions()
     deadline = None if options.budget_seconds is None else time.monotonic() + options.budget_seconds
     month_key = month_text(year, month)
     filename = report_filename(year, month, user_id)
     # Unique per call: two exports of the same month never overwrite each other's file.
-    key = f"history/{month_key}/{uuid.uuid4().hex}/{filename}"
+    key = key or f"history/{month_key}/{uuid.uuid4().hex}/{filename}"
     upload = MultipartFile(
         options.bucket,
         key,

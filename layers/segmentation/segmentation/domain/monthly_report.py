@@ -10,7 +10,8 @@ from segmentation.domain.export import ExportOptions, HistoryReport, ReportTooLa
 from segmentation.domain.report_jobs import (
     JobView,
     ReportRequest,
-    cached_closed_report,
+    closed_month,
+    record_built_report,
     start_report,
     view,
 )
@@ -25,13 +26,19 @@ def month_report(
 ) -> HistoryReport | JobView:
     """The report's link, or the job started for a month too large to write right now."""
     request = ReportRequest(year, month, user_id)
-    cached = cached_closed_report(request)
-    if cached is not None:
-        job = view(cached)
+    closed = closed_month(request)
+    if closed is not None and closed.built is not None:
+        job = view(closed.built)
         if job.url is None or job.expires_at is None or job.rows is None:
             return job  # still being built
-        return HistoryReport(url=job.url, expires_at=job.expires_at, rows=job.rows, key=cached.key)
+        return HistoryReport(job.url, job.expires_at, job.rows, closed.built.key)
+    # A closed month is written once, where its job keeps it, and recorded as built.
+    key = None if closed is None else closed.planned.key
+    options = ExportOptions(budget_seconds=budget_seconds)
     try:
-        return export_history(year, month, user_id, ExportOptions(budget_seconds=budget_seconds))
+        report = export_history(year, month, user_id, options, key=key)
     except ReportTooLarge:
         return start_report(request)
+    if closed is not None:
+        record_built_report(closed.planned, report.rows)
+    return report

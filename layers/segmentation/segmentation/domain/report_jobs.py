@@ -10,7 +10,7 @@ once, kept longer, and asked for again answers with a fresh link to the same fil
 
 import math
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from segmentation.clock import format_timestamp, parse_timestamp, utc_now
@@ -133,12 +133,27 @@ def _usable(job: JobRecord | None) -> bool:
     return job.file_expires_at is None or parse_timestamp(job.file_expires_at) > utc_now()
 
 
-def cached_closed_report(request: ReportRequest) -> JobRecord | None:
-    """The job of a closed month asked for before (two reads: watermark, job), if any."""
+@dataclass(frozen=True)
+class ClosedMonth:
+    """A closed month's report: its job if one is usable, else the job to record."""
+
+    built: JobRecord | None
+    planned: JobRecord
+
+
+def closed_month(request: ReportRequest) -> ClosedMonth | None:
+    """None for an open month; else its job, if built or being built (two reads)."""
     if not month_is_closed(request.year, request.month, history_final_before()):
         return None
     job = get_job(closed_job_id(request))
-    return job if _usable(job) else None
+    return ClosedMonth(job if _usable(job) else None, _new_job(request, True, DEFAULT_OPTIONS))
+
+
+def record_built_report(planned: JobRecord, rows: int) -> None:
+    """Records a closed month's file written in a request (at the planned key) as its
+    done job, so later requests link it; a job started meanwhile is left alone."""
+    done = replace(planned, status="done", rows=rows, pieces_done=planned.pieces)
+    create_job(done, format_timestamp(utc_now()), replace=True)
 
 
 def _new_job(request: ReportRequest, closed: bool, options: ReportJobOptions) -> JobRecord:
