@@ -8,8 +8,10 @@
 3. Deployment package sizes (sam build for arm64).
 4. The monthly export: peak memory and time for two month sizes (bench/export_bench.py).
 5. Automatic segments: reads with 0 and 100 automatic segments (bench/auto_read_bench.py).
+6. Report jobs: client CPU per exported row, one worker's rows/s, job time and peak memory
+   for 10,000 and 100,000 rows (bench/report_bench.py).
 
-    .venv/bin/python -m bench [--only calls,capacity,init,size,export,auto] [--rounds N]
+    .venv/bin/python -m bench [--only calls,capacity,init,size,export,auto,reports] [--rounds N]
 """
 
 # The counting hooks must be in place before any botocore session exists.
@@ -26,7 +28,7 @@ from bench.environment import prepare_in_process  # noqa: E402
 from bench.template_functions import ROOT, template_functions  # noqa: E402
 
 INIT_TARGET = 1.5
-SECTIONS = ("calls", "capacity", "init", "size", "export", "auto")
+SECTIONS = ("calls", "capacity", "init", "size", "export", "auto", "reports")
 
 
 def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
@@ -208,6 +210,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "auto" in wanted:
         results["auto"] = _run_module(
             "bench.auto_read_bench", "Automatic segments: DynamoDB calls per read"
+        )
+    if "reports" in wanted:
+        results["reports"] = _run_module(
+            "bench.report_bench", "Report jobs: CPU per row, rows/s, job time and memory"
         )
     failed = [name for name, passed in results.items() if not passed]
     print(f"\nTargets: {'all met' if not failed else 'MISSED in ' + ', '.join(failed)}")

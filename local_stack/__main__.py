@@ -14,6 +14,7 @@ from werkzeug.serving import make_server
 from local_stack.aws import (
     MotoServer,
     apply_environment,
+    aws_client,
     create_resources,
     is_loopback,
     local_aws_env,
@@ -21,6 +22,7 @@ from local_stack.aws import (
 from local_stack.dynamodb_recorder import record_to_file
 from local_stack.gateway import Gateway
 from local_stack.persistence import DataFolderMismatch, LocalData
+from local_stack.queues import QueuePoller, sqs_sources
 from local_stack.runtime import DEFAULT_MAX_CONTAINERS, FunctionRuntime
 from local_stack.scheduler import Scheduler
 from local_stack.template import DEFAULT_TEMPLATE, load_template
@@ -134,16 +136,19 @@ def main(argv: list[str] | None = None) -> int:
         gateway = Gateway(template.http_routes(), runtime)
         server = make_server(args.host, args.port, gateway, threaded=True)
         scheduler = Scheduler(template.scheduled_functions(), runtime, args.schedule_seconds)
+        poller = QueuePoller(sqs_sources(template), aws_client("sqs", aws_url), runtime.invoke)
         stop = _stop_event()
         serving = threading.Thread(target=server.serve_forever, name="gateway", daemon=True)
         serving.start()
         scheduler.start()
+        poller.start()
         host, port = server.server_address[:2]
         print(READY.format(base_url=f"http://{host!s}:{port}", aws_url=aws_url), flush=True)
         while not stop.wait(0.5):
             pass
         log.info("stopping")
         scheduler.stop()
+        poller.stop()
         server.shutdown()
         serving.join()
         if data is not None:  # only after a clean run: never snapshot a half-replayed state

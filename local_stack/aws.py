@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from local_stack.cfn import REGION
+from local_stack.queues import sqs_queues
 from local_stack.template import Template
 
 DUMMY_KEY = "local"
@@ -93,7 +94,7 @@ def apply_environment(values: dict[str, str]) -> None:
     os.environ.update(values)
 
 
-def _client(service: str, endpoint_url: str | None) -> Any:
+def aws_client(service: str, endpoint_url: str | None) -> Any:
     if endpoint_url is None:  # inside moto.mock_aws(): boto3's own resolution is patched
         return boto3.client(service, region_name=REGION)  # type: ignore[call-overload]
     return boto3.client(  # type: ignore[call-overload]
@@ -107,7 +108,7 @@ def _client(service: str, endpoint_url: str | None) -> Any:
 
 def create_resources(template: Template, endpoint_url: str | None) -> None:
     """Creates the template's tables and buckets; existing ones are left as they are."""
-    dynamodb = _client("dynamodb", endpoint_url)
+    dynamodb = aws_client("dynamodb", endpoint_url)
     for table in template.dynamodb_tables():
         try:
             dynamodb.create_table(**table)
@@ -123,7 +124,10 @@ def create_resources(template: Template, endpoint_url: str | None) -> None:
         except ClientError as error:  # already enabled, from an earlier run
             if error.response["Error"]["Code"] != "ValidationException":
                 raise
-    s3 = _client("s3", endpoint_url)
+    sqs = aws_client("sqs", endpoint_url)
+    for queue in sqs_queues(template):  # CreateQueue with the same attributes is a no-op
+        sqs.create_queue(QueueName=queue.name, Attributes=queue.attributes)
+    s3 = aws_client("s3", endpoint_url)
     for bucket in template.s3_buckets():
         try:
             s3.create_bucket(Bucket=bucket)

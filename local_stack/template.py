@@ -20,6 +20,7 @@ __all__ = [
 FUNCTION = "AWS::Serverless::Function"
 TABLE = "AWS::DynamoDB::Table"
 BUCKET = "AWS::S3::Bucket"
+QUEUE = "AWS::SQS::Queue"
 DEFAULT_ROUTE = "$default"
 DEFAULT_TEMPLATE = Path(__file__).resolve().parents[1] / "template.yaml"
 
@@ -74,6 +75,10 @@ def bucket_name(logical_id: str) -> str:
     return (name or "bucket").ljust(3, "0")[:63]
 
 
+def queue_url(name: str) -> str:
+    return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/{name}"
+
+
 class Template:
     def __init__(
         self, document: Mapping[str, Any], root: Path, parameters: Mapping[str, str] | None = None
@@ -93,7 +98,17 @@ class Template:
             logical_id: self._arn(resource.get("Type", ""), names[logical_id])
             for logical_id, resource in self.resources.items()
         }
-        self.resolver = Resolver(values, names, arns, conditions)
+        # `!Ref` of a queue is its URL; requests still go to AWS_ENDPOINT_URL, which
+        # finds the queue by the URL's last segment, its name.
+        refs = {
+            **names,
+            **{
+                logical_id: queue_url(names[logical_id])
+                for logical_id, resource in self.resources.items()
+                if resource.get("Type") == QUEUE
+            },
+        }
+        self.resolver = Resolver(values, refs, arns, conditions)
         self.physical_names = names
 
     @staticmethod
@@ -114,6 +129,8 @@ class Template:
         kind = resource.get("Type")
         if kind == TABLE and "TableName" in properties:
             return as_text(bootstrap.resolve(properties["TableName"]))
+        if kind == QUEUE and "QueueName" in properties:
+            return as_text(bootstrap.resolve(properties["QueueName"]))
         if kind == BUCKET:
             if "BucketName" in properties:
                 return as_text(bootstrap.resolve(properties["BucketName"]))
@@ -128,6 +145,8 @@ class Template:
             return f"arn:aws:s3:::{name}"
         if kind == FUNCTION:
             return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"
+        if kind == QUEUE:
+            return f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{name}"
         service = kind.split("::")[1].lower() if kind.count("::") >= 2 else "local"
         return f"arn:aws:{service}:{REGION}:{ACCOUNT_ID}:local/{name}"
 
@@ -193,6 +212,13 @@ class Template:
                         f"{logical_id}); the local stack runs them in one environment"
                     )
         return merged
+
+    def events(self, kinds: set[str]) -> list[tuple[str, dict[str, Any]]]:
+        """(function logical id, event properties with its Type) of the given kinds."""
+        return self._events(kinds)
+
+    def of_type(self, kind: str) -> dict[str, dict[str, Any]]:
+        return self._of_type(kind)
 
     def _events(self, kinds: set[str]) -> list[tuple[str, dict[str, Any]]]:
         found = []

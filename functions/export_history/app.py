@@ -2,17 +2,21 @@
 
 `Accept: text/csv` (the reference README's curl) answers 303 See Other to the file, so
 `curl -L` and browsers download it; anything else answers 200 with the link as JSON.
+A month too large to write within the request answers 202 with the report job started
+for it (as POST /api/reports does): poll its Location.
 """
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel, Field
 
+from segmentation.api.report_schemas import STARTED, started_response, wants_file
 from segmentation.api.resolver import create_resolver, json_response, lambda_handler_for
 from segmentation.api.schemas import responses
-from segmentation.domain.export import export_history
+from segmentation.domain.monthly_report import month_report
+from segmentation.domain.report_jobs import JobView
 from segmentation.values import UserId
 
 app = create_resolver()
@@ -27,31 +31,10 @@ class ExportLinkResponse(BaseModel):
     rows: int = Field(description="Events in the file, not counting the header")
 
 
-def _quality(accept: str, media_type: str) -> float:
-    """The q-value `accept` gives `media_type` exactly (0 when not listed)."""
-    for media_range in accept.split(","):
-        name, *params = (part.strip() for part in media_range.split(";"))
-        if name.lower() != media_type:
-            continue
-        for param in params:
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    return float(value)
-                except ValueError:
-                    return 0.0
-        return 1.0
-    return 0.0
-
-
-def wants_csv(accept: str) -> bool:
-    csv_quality = _quality(accept, "text/csv")
-    return csv_quality > 0 and csv_quality >= _quality(accept, content_types.APPLICATION_JSON)
-
-
 ROUTE_RESPONSES = {
     **responses(200, ExportLinkResponse, "Link to the month's CSV"),
     303: {"description": "Redirect to the CSV file (with Accept: text/csv)"},
+    **STARTED,
 }
 
 
@@ -59,7 +42,8 @@ ROUTE_RESPONSES = {
     "/api/users/show_segments_history/<year>/<month>",
     summary="A month's history report",
     description="A link to a CSV of every entry and exit in the month (UTC), optionally"
-    " of one user; `Accept: text/csv` answers 303 to the file instead.",
+    " of one user; `Accept: text/csv` answers 303 to the file instead. A month too"
+    " large to write within the request answers 202 with a report job (see /api/reports).",
     tags=["History"],
     operation_id="show_segments_history",
     responses=ROUTE_RESPONSES,
@@ -69,9 +53,11 @@ def show_segments_history(
     month: Month,
     user_id: Annotated[UserId | None, Query(description="Only this user's events")] = None,
 ) -> Response[str]:
-    report = export_history(year, month, user_id)
+    report = month_report(year, month, user_id)
+    if isinstance(report, JobView):
+        return started_response(report)
     body = {"url": report.url, "expires_at": report.expires_at, "rows": report.rows}
-    if wants_csv(app.current_event.headers.get("accept") or ""):
+    if wants_file(app.current_event.headers.get("accept") or ""):
         return json_response(303, body, headers={"Location": report.url})
     return json_response(200, body)
 

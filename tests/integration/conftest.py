@@ -33,9 +33,13 @@ class Client(SegmentationClient):
         return self.show_active_segments(user_id).slugs
 
 
+# One piece per month: report jobs that tests (and schemathesis) start stay cheap.
+REPORT_PARAMETERS = ("--parameter=ReportWindowHours=744",)
+
+
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Any]:
-    with running_stack() as running:
+    with running_stack(extra_args=REPORT_PARAMETERS) as running:
         yield running
 
 

@@ -25,6 +25,7 @@ from segmentation.data.history import (
     history_month_partition,
     history_shard,
 )
+from segmentation.data.history_rows import event_row
 from segmentation.data.models import HistoryItem
 from segmentation.domain.export import (
     CSV_HEADER,
@@ -226,7 +227,7 @@ def test_one_user_query_never_touches_the_month_index(
     def no_index(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("the per-user report must query the base table")
 
-    monkeypatch.setattr("segmentation.domain.export.month_shard_page", no_index)
+    monkeypatch.setattr("segmentation.domain.report_rows.window_page", no_index)
     assert export(call, "2024/1?user_id=3").json["rows"] == 2
 
 
@@ -340,7 +341,7 @@ def test_a_large_report_streams_in_several_5_mib_parts() -> None:
         BUCKET, "big.csv", "text/csv", 'attachment; filename="big.csv"', MIN_PART_BYTES
     )
     with upload:
-        rows = write_report(generated_events(ROWS_OVER_TWO_PARTS), upload)
+        rows = write_report(map(event_row, generated_events(ROWS_OVER_TWO_PARTS)), upload)
     assert upload.parts_uploaded == 3
     assert upload.bytes_written > 2 * MIN_PART_BYTES
     stored = s3_client().get_object(Bucket=BUCKET, Key="big.csv")
@@ -378,7 +379,7 @@ def test_an_s3_failure_aborts_the_upload(operation: str, after_calls: int) -> No
         client=_failing_client(operation, after_calls),
     )  # fmt: skip
     with pytest.raises(ClientError, match="injected"), upload:
-        write_report(generated_events(ROWS_OVER_TWO_PARTS), upload)
+        write_report(map(event_row, generated_events(ROWS_OVER_TWO_PARTS)), upload)
     assert upload.parts_uploaded >= 1  # it failed between parts, not before the first
     assert objects() == []
     assert open_uploads() == []
@@ -391,7 +392,7 @@ def test_a_failing_source_aborts_the_upload_after_parts_were_sent() -> None:
 
     upload = MultipartFile(BUCKET, "partial.csv", "text/csv", "attachment", MIN_PART_BYTES)
     with pytest.raises(RuntimeError, match="history read failed"), upload:
-        write_report(breaks_midway(), upload)
+        write_report(map(event_row, breaks_midway()), upload)
     assert upload.parts_uploaded == 1
     assert objects() == []
     assert open_uploads() == []
@@ -403,7 +404,7 @@ def test_a_failing_shard_read_publishes_nothing(monkeypatch: pytest.MonkeyPatch)
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("shard read failed")
 
-    monkeypatch.setattr("segmentation.domain.export.month_shard_page", broken)
+    monkeypatch.setattr("segmentation.domain.report_rows.window_page", broken)
     with pytest.raises(RuntimeError, match="shard read failed"):
         export_history(2024, 1)
     assert objects() == []

@@ -61,6 +61,15 @@ class Settings:
     maintenance_batch_size: int
     maintenance_reserve_ms: int
     tombstone_grace_seconds: int
+    # Report jobs (domain/report_jobs.py): their queue, the time window of one piece, how
+    # long closed months' files are kept, the synchronous report's time budget and how
+    # long after an event's time the watermark still waits for it to be written.
+    reports_queue_url: str
+    report_window_hours: int
+    closed_report_days: int
+    export_retention_days: int
+    sync_report_budget_seconds: float
+    history_grace_seconds: int
 
 
 # (inclusive) ranges of the numeric settings, by environment variable.
@@ -75,6 +84,11 @@ LIMITS: dict[str, tuple[float, float]] = {
     "MAINTENANCE_BATCH_SIZE": (1, 50),
     "MAINTENANCE_RESERVE_MS": (1000, 600_000),
     "TOMBSTONE_GRACE_SECONDS": (0, 24 * 3600),
+    "REPORT_WINDOW_HOURS": (1, 744),
+    "CLOSED_REPORT_DAYS": (1, 3650),
+    "EXPORT_RETENTION_DAYS": (1, 3650),
+    "SYNC_REPORT_BUDGET_SECONDS": (1, 28),
+    "HISTORY_GRACE_SECONDS": (0, 24 * 3600),
 }
 
 
@@ -118,6 +132,15 @@ def load_settings() -> Settings:
             maintenance_batch_size=_int_env("MAINTENANCE_BATCH_SIZE", 25),
             maintenance_reserve_ms=_int_env("MAINTENANCE_RESERVE_MS", 5000),
             tombstone_grace_seconds=_int_env("TOMBSTONE_GRACE_SECONDS", 60),
+            reports_queue_url=os.environ.get(
+                "REPORTS_QUEUE_URL",
+                "https://sqs.us-east-1.amazonaws.com/123456789012/ReportsQueue",
+            ),
+            report_window_hours=_int_env("REPORT_WINDOW_HOURS", 6),
+            closed_report_days=_int_env("CLOSED_REPORT_DAYS", 400),
+            export_retention_days=_int_env("EXPORT_RETENTION_DAYS", 7),
+            sync_report_budget_seconds=_float_env("SYNC_REPORT_BUDGET_SECONDS", 20),
+            history_grace_seconds=_int_env("HISTORY_GRACE_SECONDS", 300),
         )
     )
 

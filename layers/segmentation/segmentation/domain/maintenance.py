@@ -45,6 +45,7 @@ from segmentation.data.memberships import (
 from segmentation.data.models import MembershipItem, SegmentDeletionItem
 from segmentation.data.segments import load_catalogue, remove_deletion_marker
 from segmentation.domain.memberships import MembershipState
+from segmentation.domain.report_watermark import record_history_watermark
 from segmentation.domain.retry import retry_on_conflict
 from segmentation.errors import ConcurrentModification
 from segmentation.settings import SETTINGS
@@ -249,4 +250,5 @@ def run_maintenance(
             summary.complete = False
             break
         work()
+    record_history_watermark(now, summary.complete)
     return summary

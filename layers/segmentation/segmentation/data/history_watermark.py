@@ -1,0 +1,47 @@
+"""The history watermark: every event stamped before it is written ("history is final
+before W"). One item in the main table, `HISTORY_WATERMARK` / `FINAL_BEFORE`, written by
+maintenance about once a minute and read by report requests."""
+
+from pynamodb.attributes import UnicodeAttribute
+from pynamodb.exceptions import UpdateError
+from pynamodb.models import Model
+
+from segmentation.data.aws_errors import error_code
+from segmentation.settings import SETTINGS
+
+_KEY = ("HISTORY_WATERMARK", "FINAL_BEFORE")
+
+
+class WatermarkItem(Model):
+    class Meta:
+        table_name = SETTINGS.table_name
+        region = SETTINGS.region
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    final_before = UnicodeAttribute()  # clock.format_timestamp
+
+
+def history_final_before() -> str | None:
+    """The watermark; None until maintenance has completed a run."""
+    try:
+        return str(WatermarkItem.get(*_KEY, consistent_read=True).final_before)
+    except WatermarkItem.DoesNotExist:
+        return None
+
+
+def advance_history_watermark(final_before: str) -> bool:
+    """Moves the watermark forward to `final_before`, never back (an overlapping older run
+    finishing late leaves it alone); False when it was already there or later."""
+    item = WatermarkItem(*_KEY, final_before=final_before)
+    try:
+        item.update(
+            actions=[WatermarkItem.final_before.set(final_before)],
+            condition=WatermarkItem.final_before.does_not_exist()
+            | (WatermarkItem.final_before < final_before),
+        )
+    except UpdateError as error:
+        if error_code(error) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
