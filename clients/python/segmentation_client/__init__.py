@@ -7,6 +7,7 @@ from segmentation_client.errors import (
     Forbidden,
     InvalidRequest,
     NotFound,
+    ReportFailed,
     Unavailable,
 )
 from segmentation_client.models import (
@@ -14,6 +15,7 @@ from segmentation_client.models import (
     ChangeResult,
     ExportLink,
     IdResponse,
+    ReportJob,
     Segment,
     SegmentList,
     StatusResponse,
@@ -33,6 +35,8 @@ __all__ = [
     "IdResponse",
     "InvalidRequest",
     "NotFound",
+    "ReportFailed",
+    "ReportJob",
     "Segment",
     "SegmentList",
     "SegmentationClient",

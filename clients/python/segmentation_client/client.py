@@ -1,5 +1,6 @@
 """`SegmentationClient`: one typed method per operation of the service's /openapi.json."""
 
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Self
@@ -8,12 +9,13 @@ from urllib.parse import quote
 import botocore.session
 import requests
 
-from segmentation_client.errors import error_for
+from segmentation_client.errors import ReportFailed, error_for
 from segmentation_client.models import (
     ActiveSegments,
     ChangeResult,
     ExportLink,
     IdResponse,
+    ReportJob,
     Segment,
     SegmentList,
     StatusResponse,
@@ -45,6 +47,8 @@ ROUTES: Final[Mapping[str, Route]] = {
     "show_active_segments": Route("GET", "/api/users/{id}/show_active_segments"),
     "get_user_segments": Route("GET", "/api/users/{id}/segments"),
     "show_segments_history": Route("GET", "/api/users/show_segments_history/{year}/{month}"),
+    "start_report": Route("POST", "/api/reports"),
+    "report_status": Route("GET", "/api/reports/{job_id}"),
 }
 
 Grant = str | TimedGrant
@@ -214,8 +218,47 @@ class SegmentationClient:
     # -- history --------------------------------------------------------------------------
 
     def show_segments_history(
-        self, year: int, month: int, *, user_id: int | None = None
+        self, year: int, month: int, *, user_id: int | None = None, wait_seconds: float = 900.0
     ) -> ExportLink:
+        """The month's file; a month too large for one request answers with a report job,
+        which this waits for (up to `wait_seconds`)."""
         params = {} if user_id is None else {"user_id": user_id}
         answer = self._call("show_segments_history", params=params, year=year, month=month)
+        if "status" in answer:  # 202: the report is being built as a job
+            job = self.wait_for_report(ReportJob.from_json(answer).id, wait_seconds)
+            answer = {"url": job.url, "expires_at": job.expires_at, "rows": job.rows}
         return ExportLink.from_json(answer)
+
+    def start_report(
+        self,
+        year: int,
+        month: int,
+        *,
+        user_id: int | None = None,
+        compression: str | None = None,
+    ) -> ReportJob:
+        body: dict[str, Any] = {"year": year, "month": month}
+        if user_id is not None:
+            body["user_id"] = user_id
+        if compression is not None:
+            body["compression"] = compression
+        return ReportJob.from_json(self._call("start_report", body))
+
+    def report_status(self, job_id: str) -> ReportJob:
+        return ReportJob.from_json(self._call("report_status", job_id=job_id))
+
+    def wait_for_report(
+        self, job_id: str, wait_seconds: float = 900.0, poll_seconds: float = 1.0
+    ) -> ReportJob:
+        """Polls the job until it is done; raises ReportFailed if it failed, TimeoutError
+        if it is still running after `wait_seconds`."""
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            job = self.report_status(job_id)
+            if job.status == "failed":
+                raise ReportFailed(200, job.error or "the report failed", job)
+            if job.status == "done":
+                return job
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"report {job_id} is still {job.status}")
+            time.sleep(poll_seconds)

@@ -34,6 +34,10 @@ class Unavailable(ApiError):
     """503 after the client's bounded retries: transient; nothing was half-written."""
 
 
+class ReportFailed(ApiError):
+    """A report job ended `failed`; `message` is its `error`."""
+
+
 _BY_STATUS: dict[int, type[ApiError]] = {
     400: InvalidRequest,
     403: Forbidden,

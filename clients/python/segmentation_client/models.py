@@ -128,6 +128,46 @@ class ExportLink:
 
 
 @dataclass(frozen=True)
+class ReportJob:
+    """A report job: `status` pending, running, done (with url, expires_at, rows) or failed
+    (with error)."""
+
+    id: str
+    status: str
+    year: int
+    month: int
+    user_id: int | None
+    compression: str | None
+    rows: int | None
+    url: str | None
+    expires_at: str | None
+    error: str | None
+    pieces: int
+    pieces_done: int
+
+    @classmethod
+    def from_json(cls, body: Any) -> "ReportJob":
+        return cls(
+            id=str(body["id"]),
+            status=str(body["status"]),
+            year=int(body["year"]),
+            month=int(body["month"]),
+            user_id=body.get("user_id"),
+            compression=body.get("compression"),
+            rows=body.get("rows"),
+            url=body.get("url"),
+            expires_at=body.get("expires_at"),
+            error=body.get("error"),
+            pieces=int(body["pieces"]),
+            pieces_done=int(body["pieces_done"]),
+        )
+
+    @property
+    def finished(self) -> bool:
+        return self.status in {"done", "failed"}
+
+
+@dataclass(frozen=True)
 class TimedGrant:
     """A segment the user leaves by itself: after `ttl_seconds`, or at `expires_at`."""
 
