@@ -31,9 +31,11 @@ def sqs() -> Iterator[Any]:
 
 
 def test_queues_come_from_the_template_dead_letter_queue_first() -> None:
-    names = [queue.name for queue in sqs_queues(TEMPLATE)]
-    assert names == ["ReportsDeadLetterQueue", "ReportsQueue"]
-    redrive = json.loads(sqs_queues(TEMPLATE)[1].attributes["RedrivePolicy"])
+    queues = {queue.name: n for n, queue in enumerate(sqs_queues(TEMPLATE))}
+    assert set(queues) == {"MaintenanceDeadLetterQueue", "ReportsDeadLetterQueue", "ReportsQueue"}
+    assert queues["ReportsDeadLetterQueue"] < queues["ReportsQueue"]
+    reports = sqs_queues(TEMPLATE)[queues["ReportsQueue"]]
+    redrive = json.loads(reports.attributes["RedrivePolicy"])
     assert redrive["deadLetterTargetArn"].endswith(":ReportsDeadLetterQueue")
     sources = {s.function_logical_id: (s.queue_name, s.batch_size) for s in sqs_sources(TEMPLATE)}
     assert sources == {

@@ -105,3 +105,37 @@ def test_a_container_that_fell_behind_the_log_reloads(
     clock[0] += CATALOGUE.max_age_seconds + 0.1
     assert len(CATALOGUE.segments()) == 4
     assert reads.reloads == 2
+
+
+def test_reads_of_members_of_a_deleted_segment_are_no_miss(
+    call: Call, reads: Reads, clock: list[float]
+) -> None:
+    # Given a user whose membership of a deleted segment awaits cleanup
+    create_segment("GONE")
+    assert call("add_to_segment", "POST", "/api/users/1/add_to_segment", ["GONE"]).status == 201
+    assert call("delete_segment", "DELETE", "/api/segments/GONE").status == 200
+    CATALOGUE.segments(fresh=True)
+    reads.catch_ups.clear()
+    # When the user is read again and again, seconds apart
+    for _ in range(5):
+        clock[0] += MISS_RECHECK_SECONDS
+        reply = call("show_active_segments", "GET", "/api/users/1/show_active_segments")
+        assert reply.json["Slugs"] == []
+    # Then the catalogue, which knows the generation as deleted, is not asked again
+    assert reads.catch_ups == []
+    # And a container that loads the catalogue afresh knows it too (from the marker)
+    CATALOGUE.reset()
+    CATALOGUE.segments()
+    reads.catch_ups.clear()
+    clock[0] += MISS_RECHECK_SECONDS
+    call("show_active_segments", "GET", "/api/users/1/show_active_segments")
+    assert reads.catch_ups == []
+
+
+def test_a_container_reloads_the_whole_catalogue_at_least_hourly(
+    reads: Reads, clock: list[float]
+) -> None:
+    CATALOGUE.segments()
+    clock[0] += catalogue.MAX_SNAPSHOT_AGE_SECONDS + 1
+    CATALOGUE.segments()
+    assert reads.reloads == 2

@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 from segmentation.clock import format_timestamp
 from segmentation.data.history_watermark import advance_history_watermark, history_final_before
-from segmentation.data.models import DELETIONS_PARTITION, SegmentDeletionItem
+from segmentation.data.keys import DELETIONS_PARTITION
+from segmentation.data.models import SegmentDeletionItem
 from segmentation.domain.maintenance import run_maintenance
 from segmentation.domain.report_jobs import month_is_closed
 from segmentation.domain.report_watermark import record_history_watermark

@@ -11,7 +11,9 @@ all of it: every attempt, and the backoff between them, of one call fits in
 
 import os
 from dataclasses import dataclass
+from typing import Any
 
+from botocore.config import Config
 from pynamodb.connection import Connection
 
 # Share of the function's timeout that no AWS call may use.
@@ -79,4 +81,14 @@ def budgeted_connection(region: str | None) -> Connection:
         connect_timeout_seconds=AWS_CALL_BUDGET.connect_timeout_seconds,
         read_timeout_seconds=AWS_CALL_BUDGET.read_timeout_seconds,
         max_retry_attempts=AWS_CALL_BUDGET.max_retry_attempts,
+    )
+
+
+def budgeted_config(**options: Any) -> Config:
+    """A botocore client config (S3, SQS, the low-level DynamoDB client) on the same budget."""
+    return Config(
+        connect_timeout=AWS_CALL_BUDGET.connect_timeout_seconds,
+        read_timeout=AWS_CALL_BUDGET.read_timeout_seconds,
+        retries={"mode": "standard", "total_max_attempts": AWS_CALL_BUDGET.max_attempts},
+        **options,
     )

@@ -13,9 +13,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
 import boto3
-from botocore.config import Config
 
-from segmentation.data.aws_timeouts import AWS_CALL_BUDGET
+from segmentation.data.aws_timeouts import budgeted_config
 from segmentation.settings import SETTINGS
 
 if TYPE_CHECKING:
@@ -31,12 +30,7 @@ SPOOL_BYTES = 256 * 1024
 @cache
 def s3_client() -> "S3Client":
     """One client per container, made on first use (endpoint from AWS_ENDPOINT_URL*)."""
-    config = Config(
-        signature_version="s3v4",
-        connect_timeout=AWS_CALL_BUDGET.connect_timeout_seconds,
-        read_timeout=AWS_CALL_BUDGET.read_timeout_seconds,
-        retries={"mode": "standard", "total_max_attempts": AWS_CALL_BUDGET.max_attempts},
-    )
+    config = budgeted_config(signature_version="s3v4")
     return boto3.client("s3", region_name=SETTINGS.region, config=config)
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
+from segmentation.data.aws_timeouts import budgeted_config
 from segmentation.data.history import HistoryEvent, history_month_partition
 from segmentation.settings import SETTINGS
 
@@ -31,7 +32,7 @@ _PROJECTION = ", ".join(_NAMES)
 
 @cache
 def dynamodb_client() -> "DynamoDBClient":
-    return boto3.client("dynamodb", region_name=SETTINGS.region)
+    return boto3.client("dynamodb", region_name=SETTINGS.region, config=budgeted_config())
 
 
 @dataclass(frozen=True)

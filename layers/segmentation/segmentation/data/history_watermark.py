@@ -4,21 +4,14 @@ maintenance about once a minute and read by report requests."""
 
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.exceptions import UpdateError
-from pynamodb.models import Model
 
 from segmentation.data.aws_errors import error_code
-from segmentation.settings import SETTINGS
+from segmentation.data.models import MainTableItem
 
 _KEY = ("HISTORY_WATERMARK", "FINAL_BEFORE")
 
 
-class WatermarkItem(Model):
-    class Meta:
-        table_name = SETTINGS.table_name
-        region = SETTINGS.region
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
+class WatermarkItem(MainTableItem):
     final_before = UnicodeAttribute()  # clock.format_timestamp
 
 

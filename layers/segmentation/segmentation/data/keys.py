@@ -44,12 +44,6 @@ def membership_sort_key(slug: str, segment_id: int) -> str:
     return f"{MEMBERSHIP_PREFIX}{slug}#{segment_id}"
 
 
-def membership_generation(sort_key: str) -> tuple[str, int]:
-    """(slug, segment id) of a membership sort key; slugs never contain '#'."""
-    slug, _, segment_id = sort_key.removeprefix(MEMBERSHIP_PREFIX).rpartition("#")
-    return slug, int(segment_id)
-
-
 def member_index_key(segment_id: int, user_id: int) -> str:
     return f"SEGID#{segment_id}#{stable_shard(str(user_id), MEMBER_SHARDS):03d}"
 

@@ -14,16 +14,10 @@ from segmentation.data.keys import (
     DELETIONS_PARTITION,
     EXPIRY_INDEX_KEYS,
     member_index_keys,
-    membership_generation,
 )
 from segmentation.data.models import MembershipItem, SegmentDeletionItem
 
 MembershipKey = tuple[str, str]  # (pk, sk)
-
-
-def generation_of(key: MembershipKey) -> tuple[str, int]:
-    """(slug, segment id) of the membership under this key, without reading it."""
-    return membership_generation(key[1])
 
 
 def due_expiry_keys(due_by: str, page_size: int) -> Iterator[MembershipKey]:

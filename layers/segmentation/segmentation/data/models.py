@@ -22,7 +22,9 @@ from segmentation.data.aws_timeouts import AWS_CALL_BUDGET
 from segmentation.settings import SETTINGS
 
 
-class _MainTable(Model):
+class MainTableItem(Model):
+    """The main table's keys and connection settings (time budgets), for every item kind."""
+
     class Meta:
         table_name = SETTINGS.table_name
         region = SETTINGS.region
@@ -34,7 +36,7 @@ class _MainTable(Model):
     sk = UnicodeAttribute(range_key=True)
 
 
-class SegmentItem(_MainTable):
+class SegmentItem(MainTableItem):
     segment_id = NumberAttribute()
     slug = UnicodeAttribute()
     description = UnicodeAttribute(null=True)
@@ -47,7 +49,7 @@ class SegmentItem(_MainTable):
     deleted_at = UnicodeAttribute(null=True)
 
 
-class CatalogueLogItem(_MainTable):
+class CatalogueLogItem(MainTableItem):
     """The state of one segment after catalogue change number `version` (sk)."""
 
     version = NumberAttribute()
@@ -61,17 +63,17 @@ class CatalogueLogItem(_MainTable):
     purge_at = NumberAttribute()  # epoch seconds: DynamoDB TTL drops old entries
 
 
-class SegmentDeletionItem(_MainTable):
+class SegmentDeletionItem(MainTableItem):
     segment_id = NumberAttribute()
     slug = UnicodeAttribute()
     deleted_at = UnicodeAttribute()
 
 
-class CounterItem(_MainTable):
+class CounterItem(MainTableItem):
     value = NumberAttribute(default=0)
 
 
-class UserItem(_MainTable):
+class UserItem(MainTableItem):
     user_id = NumberAttribute()
     first_seen_at = UnicodeAttribute()
 
@@ -94,7 +96,7 @@ class MembershipsByExpiryIndex(GlobalSecondaryIndex["MembershipItem"]):
     expires_at = UnicodeAttribute(range_key=True)
 
 
-class MembershipItem(_MainTable):
+class MembershipItem(MainTableItem):
     """A user's membership in one segment generation.
 
     Removal keeps the item with state `removed`: it carries the last change time that

@@ -10,22 +10,15 @@ from typing import Any, cast
 
 from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError, UpdateError
-from pynamodb.models import Model
 
 from segmentation.data.aws_errors import error_code
-from segmentation.settings import SETTINGS
+from segmentation.data.models import MainTableItem
 
 JOB_PREFIX = "REPORT#"
 JOB_SORT_KEY = "JOB"
 
 
-class ReportJobItem(Model):
-    class Meta:
-        table_name = SETTINGS.table_name
-        region = SETTINGS.region
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
+class ReportJobItem(MainTableItem):
     status = UnicodeAttribute()  # JobStatus
     year = NumberAttribute()
     month = NumberAttribute()

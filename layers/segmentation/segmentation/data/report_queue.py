@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
+from segmentation.data.aws_timeouts import budgeted_config
 from segmentation.settings import SETTINGS
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ class Task:
 
 @cache
 def sqs_client() -> "SQSClient":
-    return boto3.client("sqs", region_name=SETTINGS.region)
+    return boto3.client("sqs", region_name=SETTINGS.region, config=budgeted_config())
 
 
 def send_tasks(tasks: list[Task]) -> None:

@@ -49,6 +49,7 @@ class SegmentGone(Exception):
 class CatalogueSnapshot:
     version: int
     segments: list[SegmentItem]
+    deleted_ids: set[int]  # deleted segments whose slug is still reserved (markers)
 
 
 def new_segment_item(
@@ -84,13 +85,16 @@ def catalogue_version(consistent: bool = True) -> int:
 def load_catalogue() -> CatalogueSnapshot:
     """Every active segment, at least as new as the version returned (read first)."""
     version = catalogue_version()
-    segments = [
+    items = [
         item
         for partition in CATALOGUE_PARTITIONS
         for item in SegmentItem.query(partition, consistent_read=True)
-        if item.deleted_at is None
     ]
-    return CatalogueSnapshot(version, segments)
+    return CatalogueSnapshot(
+        version,
+        [item for item in items if item.deleted_at is None],
+        {int(item.segment_id) for item in items if item.deleted_at is not None},
+    )
 
 
 def changes_after(version: int, consistent: bool = False) -> list[CatalogueLogItem]:

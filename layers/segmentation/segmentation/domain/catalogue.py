@@ -17,6 +17,9 @@ from segmentation.domain.bucketing import in_share
 from segmentation.settings import SETTINGS
 
 MISS_RECHECK_SECONDS = 1.0
+# A full re-read at least this often: a container that slept past the log's retention
+# (DynamoDB TTL drops old entries) would otherwise find nothing newer and not notice.
+MAX_SNAPSHOT_AGE_SECONDS = 3600.0
 
 
 @dataclass(frozen=True)
@@ -57,14 +60,17 @@ class SegmentCatalogue:
     def reset(self) -> None:
         """Forget everything: the next use reads the whole catalogue."""
         self._by_slug: dict[str, Segment] = {}
+        # Deleted generations (whose memberships may await cleanup): not a miss to re-check.
+        self._deleted_ids: set[int] = set()
         self._version = -1
+        self._loaded_at = float("-inf")
         self._checked_at = float("-inf")
         self._miss_checked_at = float("-inf")
         self._stale = False
 
     def segments(self, *, fresh: bool = False) -> dict[str, Segment]:
         """slug -> active segment; `fresh`: first catch up with every committed change."""
-        if self._version < 0:
+        if self._version < 0 or time.monotonic() - self._loaded_at > MAX_SNAPSHOT_AGE_SECONDS:
             self.refresh()
         elif fresh or self._stale:
             self._catch_up(consistent=True)
@@ -76,8 +82,9 @@ class SegmentCatalogue:
         """Reads the whole catalogue (a cold container, or one that fell behind the log)."""
         snapshot = load_catalogue()
         self._by_slug = {item.slug: segment_of(item) for item in snapshot.segments}
+        self._deleted_ids = snapshot.deleted_ids
         self._version = snapshot.version
-        self._checked_at = time.monotonic()
+        self._checked_at = self._loaded_at = time.monotonic()
         self._stale = False
         return self._by_slug
 
@@ -95,7 +102,9 @@ class SegmentCatalogue:
             current = self._by_slug.get(change.slug)
             if not change.deleted:
                 self._by_slug[change.slug] = segment_of(change)
-            elif current is not None and current.segment_id == int(change.segment_id):
+                continue
+            self._deleted_ids.add(int(change.segment_id))
+            if current is not None and current.segment_id == int(change.segment_id):
                 del self._by_slug[change.slug]
         if changes:
             self._version = versions[-1]
@@ -108,10 +117,13 @@ class SegmentCatalogue:
 
     def segments_with(self, generations: set[tuple[str, int]]) -> dict[str, Segment]:
         """The cached segments, re-checked first (at most once a MISS_RECHECK_SECONDS)
-        when they lack one of these (slug, id) generations: a segment created meanwhile,
-        or a deleted one whose memberships await cleanup."""
+        when they lack one of these (slug, id) generations and do not know it as deleted
+        (memberships awaiting cleanup): a segment created meanwhile."""
         known = self.segments()
-        if any(getattr(known.get(slug), "segment_id", None) != sid for slug, sid in generations):
+        if any(
+            getattr(known.get(slug), "segment_id", None) != sid and sid not in self._deleted_ids
+            for slug, sid in generations
+        ):
             known = self._recheck_after_miss()
         return known
 

@@ -8,13 +8,15 @@ Reads never need it (they are exact on their own); it makes state and history ca
   deleted; the tombstone goes once no member is left after the deletion grace period,
   which also catches memberships that writes planned before the deletion added late.
 
-The work takes turns, one batch at a time: due expiries of live segments, and each
-deleted segment (its members, then the check that finishes it), so every run moves each
-of them forward whatever the backlog and mix. An expiry entry of a deleted segment is
-the deletion's work: the expiry queue passes over it by its key, so it never takes a
-batch from live ones. Each batch is one transaction conditioned on the versions read,
-with deterministic history keys: a crash, a retry or an overlapping run neither
-duplicates nor loses a row.
+The work takes turns, one batch at a time: due expiries, and each deleted segment (its
+members, then the check that finishes it), so every run moves each of them forward
+whatever the backlog and mix, and every batch takes its items out of the index it came
+from. A due expiry of a deleted segment is settled in the expiry queue as the deletion
+would settle it (with the same exit), so nothing lingers at the head of a queue. Each
+batch is one transaction conditioned on the versions read, with deterministic history
+keys: a crash, a retry or an overlapping run neither duplicates nor loses a row. A run
+that left a batch deferred (it kept conflicting) is not complete: the history watermark
+does not move past it.
 """
 
 import sys
@@ -29,7 +31,6 @@ from segmentation.data.history import HistoryEvent, HistoryOperation, HistoryRea
 from segmentation.data.maintenance import (
     MembershipKey,
     due_expiry_keys,
-    generation_of,
     has_members,
     pending_deletions,
     read_memberships,
@@ -55,6 +56,8 @@ TimeLeftMs = Callable[[], int]  # as LambdaContext.get_remaining_time_in_millis
 Transition = tuple[MembershipWrite, HistoryEvent | None]
 Planner = Callable[[MembershipItem], Transition | None]
 Work = Callable[[], None]
+# Keys per page of the (KEYS_ONLY) expiry index: batches are cut from pages this size.
+EXPIRY_PAGE_KEYS = 1000
 
 
 @dataclass
@@ -183,16 +186,11 @@ def _apply_batch(keys: list[MembershipKey], plan: Planner, summary: MaintenanceS
 def _expiry_work(
     now: datetime, generations: _Generations, summary: MaintenanceSummary
 ) -> Iterator[Work]:
-    """Due expiries of live segments (and orphans). Those of a deleted segment awaiting
-    cleanup are passed over at the cost of reading their key: the deletion queue settles
-    them, and they never take a batch from the live ones."""
-
-    def live_or_orphan(key: MembershipKey) -> bool:
-        slug, segment_id = generation_of(key)
-        return generations.live.get(slug) == segment_id or segment_id not in generations.deleted
-
+    """Due expiries, oldest first in each shard. An entry of a deleted segment is settled
+    here as the deletion would settle it (it leaves the index either way): passing over
+    it instead would cost every run a read of the whole backlog before any work."""
     size = SETTINGS.maintenance_batch_size
-    due = filter(live_or_orphan, due_expiry_keys(format_timestamp(now), size))
+    due = due_expiry_keys(format_timestamp(now), EXPIRY_PAGE_KEYS)
     plan = partial(_expiry_transition, now=now, generations=generations)
     for keys in _batches(due, size):
         yield partial(_apply_batch, keys, plan, summary)
@@ -250,5 +248,7 @@ def run_maintenance(
             summary.complete = False
             break
         work()
+    if summary.deferred_batches:  # rows still to be written: the watermark must wait
+        summary.complete = False
     record_history_watermark(now, summary.complete)
     return summary
