@@ -9,6 +9,7 @@ no bytes through Lambda) while smaller ones are gathered into a part of at least
 Nothing is visible at the file's key until CompleteMultipartUpload; a failure aborts.
 """
 
+import shutil
 import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -93,8 +94,8 @@ def _send_part(spec: FileSpec, upload_id: str, number: int, keys: list[str]) -> 
         )
         return copied["CopyPartResult"]["ETag"]
     with spooled_file() as body:
-        for key in keys:
-            body.write(client.get_object(Bucket=spec.bucket, Key=key)["Body"].read())
+        for key in keys:  # streamed: a large piece joining small ones spills to /tmp
+            shutil.copyfileobj(client.get_object(Bucket=spec.bucket, Key=key)["Body"], body)
         body.seek(0)
         uploaded = client.upload_part(
             Bucket=spec.bucket, Key=spec.key, UploadId=upload_id, PartNumber=number, Body=body
