@@ -36,7 +36,9 @@ class MainTableItem(Model):
     sk = UnicodeAttribute(range_key=True)
 
 
-class SegmentItem(MainTableItem):
+class SegmentStateItem(MainTableItem):
+    """What a segment is: the catalogue's items and its log entries both carry it."""
+
     segment_id = NumberAttribute()
     slug = UnicodeAttribute()
     description = UnicodeAttribute(null=True)
@@ -44,21 +46,18 @@ class SegmentItem(MainTableItem):
     # Automatic share in buckets of 0.01% (0: manual only) and the per-generation hash salt.
     percent_buckets = NumberAttribute(default=0)
     salt = UnicodeAttribute(null=True)
+
+
+class SegmentItem(SegmentStateItem):
     # Set on deletion: the item stays as a marker that keeps the slug from being reused
     # while writes planned against the old generation may still land.
     deleted_at = UnicodeAttribute(null=True)
 
 
-class CatalogueLogItem(MainTableItem):
+class CatalogueLogItem(SegmentStateItem):
     """The state of one segment after catalogue change number `version` (sk)."""
 
     version = NumberAttribute()
-    segment_id = NumberAttribute()
-    slug = UnicodeAttribute()
-    description = UnicodeAttribute(null=True)
-    created_at = UnicodeAttribute()
-    percent_buckets = NumberAttribute(default=0)
-    salt = UnicodeAttribute(null=True)
     deleted = BooleanAttribute(default=False)
     purge_at = NumberAttribute()  # epoch seconds: DynamoDB TTL drops old entries
 

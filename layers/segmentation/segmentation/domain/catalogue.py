@@ -11,7 +11,7 @@ per MISS_RECHECK_SECONDS: a caller sending unknown slugs cannot load the catalog
 import time
 from dataclasses import dataclass
 
-from segmentation.data.models import CatalogueLogItem, SegmentItem
+from segmentation.data.models import SegmentStateItem
 from segmentation.data.segments import MAX_CHANGES_PER_QUERY, changes_after, load_catalogue
 from segmentation.domain.bucketing import in_share
 from segmentation.settings import SETTINGS
@@ -41,7 +41,7 @@ class Segment:
         return self.is_automatic and in_share(self.salt, user_id, self.percent_buckets)
 
 
-def segment_of(item: SegmentItem | CatalogueLogItem) -> Segment:
+def segment_of(item: SegmentStateItem) -> Segment:
     return Segment(
         segment_id=int(item.segment_id),
         slug=item.slug,
