@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import botocore.client
 import pytest
 
+from segmentation.data import report_jobs as report_jobs_data
 from segmentation.data.exports import s3_client
 from segmentation.data.history_watermark import advance_history_watermark
 from segmentation.data.report_jobs import get_job
@@ -272,3 +273,31 @@ def test_a_closed_month_asked_synchronously_is_written_once_and_linked_after(
     done = status(call, "2024-01-u3-csv")
     assert done.json["status"] == "done"
     assert download(done.json["url"]).content == download(first.json["url"]).content
+
+
+def test_a_dead_letter_of_a_failed_attempt_never_fails_its_replacement(call: "Call") -> None:
+    from segmentation.data.report_queue import Task
+    from segmentation.domain.report_pieces import give_up, run_task
+
+    # Given a closed month whose first job failed, and a new attempt under the same id
+    advance_history_watermark("2024-02-01T00:00:00.000000Z")
+    first = start_report(ReportRequest(2024, 1), FEW_PIECES)
+    old = get_job(first.id)
+    assert old is not None
+    drain()  # the first attempt runs (its tasks are used up); then say it failed
+    report_jobs_data.ReportJobItem(*report_jobs_data._item_key(first.id)).update(
+        actions=[report_jobs_data.ReportJobItem.status.set("failed")]
+    )
+    second = start_report(ReportRequest(2024, 1), FEW_PIECES)
+    assert second.id == first.id
+    new = get_job(second.id)
+    assert new is not None
+    assert (new.attempt != old.attempt, new.status) == (True, "pending")
+    # When a task of the old attempt arrives late, from the queue or its dead-letter queue
+    stale = Task(first.id, "piece", 0, old.attempt)
+    run_task(stale)
+    give_up(stale)
+    # Then the new attempt is untouched, and finishes
+    assert get_job(second.id).status == "pending"
+    drain()
+    assert get_job(second.id).status == "done"

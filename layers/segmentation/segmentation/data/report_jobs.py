@@ -51,6 +51,9 @@ class JobRecord:
     error: str | None
     last_error: str | None
     piece_rows: int  # rows of the pieces done so far
+    # When this attempt at the job was created: a closed month's failed job is replaced
+    # under the same id, and tasks of the old attempt must not touch the new one.
+    attempt: str = ""
 
 
 def _item_key(job_id: str) -> tuple[str, str]:
@@ -74,6 +77,7 @@ def _record(item: ReportJobItem) -> JobRecord:
         error=item.error,
         last_error=item.last_error,
         piece_rows=sum(done.values()),
+        attempt=item.created_at,
     )
 
 
@@ -164,11 +168,12 @@ def mark_done(job_id: str, rows: int) -> bool:
     )
 
 
-def mark_failed(job_id: str, error: str) -> bool:
-    """Fails a job unless it finished meanwhile (a late duplicate must not undo it)."""
+def mark_failed(job_id: str, error: str, attempt: str) -> bool:
+    """Fails this attempt at the job unless it finished meanwhile (a late duplicate must
+    not undo it) or was replaced by a new attempt."""
     return _updated_if(
         job_id,
-        ReportJobItem.status.is_in("pending", "running"),
+        ReportJobItem.status.is_in("pending", "running") & (ReportJobItem.created_at == attempt),
         ReportJobItem.status.set("failed"),
         ReportJobItem.error.set(error[:1000]),
     )

@@ -22,6 +22,7 @@ class Task:
     job_id: str
     kind: str  # "plan", "piece" or "assemble"
     piece: int | None = None
+    attempt: str = ""  # the job attempt it belongs to (JobRecord.attempt)
 
 
 @cache
@@ -45,7 +46,9 @@ def send_tasks(tasks: list[Task]) -> None:
 
 def parse_task(body: str) -> Task:
     fields: dict[str, Any] = json.loads(body)
-    return Task(str(fields["job_id"]), str(fields["kind"]), fields.get("piece"))
+    return Task(
+        str(fields["job_id"]), str(fields["kind"]), fields.get("piece"), fields.get("attempt", "")
+    )
 
 
 def event_tasks(event: dict[str, Any]) -> list[Task]:

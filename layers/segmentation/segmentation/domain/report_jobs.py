@@ -200,9 +200,9 @@ def start_report(request: ReportRequest, options: ReportJobOptions | None = None
         assert existing is not None
         return view(existing, options)
     try:
-        send_tasks([Task(job.id, "plan")])
+        send_tasks([Task(created.id, "plan", attempt=created.attempt)])
     except Exception:
-        mark_failed(job.id, "the job could not be queued")
+        mark_failed(created.id, "the job could not be queued", created.attempt)
         raise
     return view(created, options)
 

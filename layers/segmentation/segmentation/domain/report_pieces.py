@@ -42,7 +42,7 @@ def _active(job_id: str) -> JobRecord | None:
 
 def _plan(job: JobRecord) -> None:
     mark_running(job.id)
-    send_tasks([Task(job.id, "piece", index) for index in range(job.pieces)])
+    send_tasks([Task(job.id, "piece", index, job.attempt) for index in range(job.pieces)])
 
 
 def write_piece(job: JobRecord, index: int, file: IO[bytes], shards: int) -> int:
@@ -65,7 +65,7 @@ def _run_piece(job: JobRecord, index: int, bucket: str, shards: int) -> None:
         put_piece(bucket, job.id, index, file)
     now = record_piece(job.id, index, rows)
     if now.pieces_done == now.pieces:
-        send_tasks([Task(job.id, "assemble")])
+        send_tasks([Task(job.id, "assemble", attempt=job.attempt)])
 
 
 def file_spec(job: JobRecord, bucket: str) -> FileSpec:
@@ -91,8 +91,8 @@ def run_task(
     """Runs one task; a failure is noted on the job (for its `error`) and raised, so the
     queue retries the task on its own."""
     job = _active(task.job_id)
-    if job is None:
-        return  # done, failed or unknown: a late duplicate
+    if job is None or _stale(task, job):
+        return  # done, failed, unknown or replaced: a late duplicate
     try:
         if task.kind == "plan":
             _plan(job)
@@ -107,6 +107,12 @@ def run_task(
         raise
 
 
+def _stale(task: Task, job: JobRecord) -> bool:
+    """A task of an earlier attempt at this job id (tasks from before attempts were
+    recorded carry none and count as current)."""
+    return bool(task.attempt) and task.attempt != job.attempt
+
+
 def _describe(task: Task) -> str:
     return f"piece {task.piece}" if task.kind == "piece" else task.kind
 
@@ -115,9 +121,11 @@ def give_up(task: Task, bucket: str = SETTINGS.exports_bucket) -> None:
     """A task that failed every attempt (the dead-letter queue's): the job fails, saying
     why, and leaves nothing behind: no file, no pending upload, no pieces."""
     job = get_job(task.job_id)
-    if job is None:
-        return
+    if job is None or _stale(task, job):
+        return  # a task of a failed attempt that a new attempt has replaced since
     cause = job.last_error or "no error was recorded (the worker was stopped, e.g. a timeout)"
-    if mark_failed(job.id, f"{_describe(task)} failed on every attempt; last: {cause}"):
+    if mark_failed(
+        job.id, f"{_describe(task)} failed on every attempt; last: {cause}", job.attempt
+    ):
         abort_uploads(bucket, job.key)
         delete_pieces(bucket, job.id)
