@@ -5,7 +5,7 @@ maintenance about once a minute and read by report requests."""
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.exceptions import UpdateError
 
-from segmentation.data.aws_errors import error_code
+from segmentation.data.aws_errors import condition_failed
 from segmentation.data.models import MainTableItem
 
 _KEY = ("HISTORY_WATERMARK", "FINAL_BEFORE")
@@ -34,7 +34,7 @@ def advance_history_watermark(final_before: str) -> bool:
             | (WatermarkItem.final_before < final_before),
         )
     except UpdateError as error:
-        if error_code(error) == "ConditionalCheckFailedException":
+        if condition_failed(error):
             return False
         raise
     return True

@@ -11,7 +11,7 @@ from typing import Any, cast
 from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError, UpdateError
 
-from segmentation.data.aws_errors import error_code
+from segmentation.data.aws_errors import condition_failed
 from segmentation.data.models import MainTableItem
 
 JOB_PREFIX = "REPORT#"
@@ -110,7 +110,7 @@ def create_job(record: JobRecord, created_at: str, replace: bool) -> JobRecord |
     try:
         item.save(condition=condition)
     except PutError as error:
-        if error_code(error) == "ConditionalCheckFailedException":
+        if condition_failed(error):
             return None
         raise
     return _record(item)
@@ -152,7 +152,7 @@ def _updated_if(job_id: str, condition: object, *actions: object) -> bool:
     try:
         _updated(job_id, *actions, condition=condition)
     except UpdateError as error:
-        if error_code(error) == "ConditionalCheckFailedException":
+        if condition_failed(error):
             return False
         raise
     return True
