@@ -45,7 +45,7 @@ from segmentation.data.memberships import (
 )
 from segmentation.data.models import MembershipItem, SegmentDeletionItem
 from segmentation.data.segments import load_catalogue, remove_deletion_marker
-from segmentation.domain.memberships import MembershipState
+from segmentation.domain.memberships import MembershipState, membership_event
 from segmentation.domain.report_watermark import record_history_watermark
 from segmentation.domain.retry import retry_on_conflict
 from segmentation.errors import ConcurrentModification
@@ -97,9 +97,7 @@ def _exit_time(item: MembershipItem, logical: str) -> str:
 
 
 def _exit_event(item: MembershipItem, reason: HistoryReason, at: str) -> HistoryEvent:
-    return HistoryEvent(
-        int(item.user_id), item.slug, int(item.segment_id), HistoryOperation.DELETE, reason, at
-    )
+    return membership_event(item, HistoryOperation.DELETE, reason, at)
 
 
 def _removed(item: MembershipItem, at: str) -> MembershipWrite:

@@ -97,7 +97,7 @@ def _next_change_time(item: MembershipItem | None, now: datetime) -> datetime:
     return max(now, last + ONE_MICROSECOND)
 
 
-def _event(
+def membership_event(
     item: MembershipItem, operation: HistoryOperation, reason: HistoryReason, at: str
 ) -> HistoryEvent:
     return HistoryEvent(int(item.user_id), item.slug, int(item.segment_id), operation, reason, at)
@@ -123,7 +123,7 @@ def _plan_changes(
         # Expired but not yet cleaned up: record the exit at its exact time first.
         if item.state == MembershipState.ACTIVE and item.expires_at is not None:
             plan.events.append(
-                _event(item, HistoryOperation.DELETE, HistoryReason.TTL, item.expires_at)
+                membership_event(item, HistoryOperation.DELETE, HistoryReason.TTL, item.expires_at)
             )
 
     for grant in grants:
@@ -146,7 +146,9 @@ def _plan_changes(
         )
         set_expiry(item, expires_at)
         write(item, previous)
-        plan.events.append(_event(item, HistoryOperation.INSERT, HistoryReason.MANUAL, at))
+        plan.events.append(
+            membership_event(item, HistoryOperation.INSERT, HistoryReason.MANUAL, at)
+        )
         plan.added.append(grant.slug)
 
     for slug in removals:
@@ -167,7 +169,9 @@ def _plan_changes(
         removed.state = MembershipState.REMOVED.value
         if is_active(previous, now):
             at = format_timestamp(_next_change_time(previous, now))
-            plan.events.append(_event(previous, HistoryOperation.DELETE, HistoryReason.MANUAL, at))
+            plan.events.append(
+                membership_event(previous, HistoryOperation.DELETE, HistoryReason.MANUAL, at)
+            )
             plan.removed.append(slug)
         else:
             record_expiry(previous)
@@ -201,8 +205,8 @@ def _exclusion(
     item = _new_membership(user_id, segment, MembershipState.REMOVED, MembershipSource.AUTO, joined)
     item.changed_at = left
     return item, [
-        _event(item, HistoryOperation.INSERT, HistoryReason.AUTO, joined),
-        _event(item, HistoryOperation.DELETE, HistoryReason.MANUAL, left),
+        membership_event(item, HistoryOperation.INSERT, HistoryReason.AUTO, joined),
+        membership_event(item, HistoryOperation.DELETE, HistoryReason.MANUAL, left),
     ]
 
 
@@ -291,7 +295,10 @@ def _record_exposures(user_id: int, shares: list[Segment], now: datetime) -> lis
         ]
         write_membership_changes(
             [MembershipWrite(item, None) for item in items],
-            [_event(item, HistoryOperation.INSERT, HistoryReason.AUTO, at) for item in items],
+            [
+                membership_event(item, HistoryOperation.INSERT, HistoryReason.AUTO, at)
+                for item in items
+            ],
             seen_at=at,
         )
         recorded.extend(items)
