@@ -302,6 +302,28 @@ class Template:
     def s3_buckets(self) -> list[str]:
         return [self.physical_names[logical_id] for logical_id in self._of_type(BUCKET)]
 
+    def s3_queue_notifications(self) -> dict[str, dict[str, Any]]:
+        """PutBucketNotificationConfiguration arguments of the buckets that notify queues."""
+        configurations = {}
+        for logical_id, resource in self._of_type(BUCKET).items():
+            properties = resource.get("Properties") or {}
+            queues = self.resolver.resolve(
+                (properties.get("NotificationConfiguration") or {}).get("QueueConfigurations")
+            )
+            if queues:
+                configurations[self.physical_names[logical_id]] = {
+                    "QueueConfigurations": [
+                        {"QueueArn": str(q["Queue"]), "Events": [str(q["Event"])]}
+                        | (
+                            {"Filter": {"Key": {"FilterRules": q["Filter"]["S3Key"]["Rules"]}}}
+                            if "Filter" in q
+                            else {}
+                        )
+                        for q in queues
+                    ]
+                }
+        return configurations
+
 
 def _index(index: Mapping[str, Any]) -> dict[str, Any]:
     # On-demand tables take no ProvisionedThroughput; keep only what create_table accepts.

@@ -70,6 +70,12 @@ class Settings:
     export_retention_days: int
     sync_report_budget_seconds: float
     history_grace_seconds: int
+    # Bulk membership jobs (domain/bulk_jobs.py): their queue, users per batch message,
+    # concurrent user transitions in one worker, and file lines one split task reads.
+    bulk_queue_url: str
+    bulk_batch_size: int
+    bulk_write_threads: int
+    bulk_split_lines: int
 
 
 # (inclusive) ranges of the numeric settings, by environment variable.
@@ -89,6 +95,9 @@ LIMITS: dict[str, tuple[float, float]] = {
     "EXPORT_RETENTION_DAYS": (1, 3650),
     "SYNC_REPORT_BUDGET_SECONDS": (1, 28),
     "HISTORY_GRACE_SECONDS": (60, 24 * 3600),
+    "BULK_BATCH_SIZE": (1, 1000),  # 1,000 ids of 19 digits stay far under SQS's 256 KiB
+    "BULK_WRITE_THREADS": (1, 64),
+    "BULK_SPLIT_LINES": (1, 10_000_000),
 }
 
 
@@ -141,6 +150,12 @@ def load_settings() -> Settings:
             export_retention_days=_int_env("EXPORT_RETENTION_DAYS", 7),
             sync_report_budget_seconds=_float_env("SYNC_REPORT_BUDGET_SECONDS", 20),
             history_grace_seconds=_int_env("HISTORY_GRACE_SECONDS", 300),
+            bulk_queue_url=os.environ.get(
+                "BULK_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/123456789012/BulkQueue"
+            ),
+            bulk_batch_size=_int_env("BULK_BATCH_SIZE", 500),
+            bulk_write_threads=_int_env("BULK_WRITE_THREADS", 8),
+            bulk_split_lines=_int_env("BULK_SPLIT_LINES", 2_000_000),
         )
     )
 

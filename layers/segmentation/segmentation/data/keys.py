@@ -90,3 +90,39 @@ def history_event_key(at: str, slug: str, segment_id: int) -> str:
 
 def history_month_order(at: str, user_id: int, slug: str) -> str:
     return f"{at}#{user_id:019d}#{slug}"
+
+
+BULK_JOB_PREFIX = "BULK#"
+BULK_JOB_SORT_KEY = "JOB"
+
+
+def bulk_job_key(job_id: str) -> tuple[str, str]:
+    return f"{BULK_JOB_PREFIX}{job_id}", BULK_JOB_SORT_KEY
+
+
+def bulk_batch_key(job_id: str, batch: int) -> tuple[str, str]:
+    """A bulk job's done-marker of one batch: in the job's partition, written once."""
+    return f"{BULK_JOB_PREFIX}{job_id}", f"BATCH#{batch:08d}"
+
+
+def bulk_change_partition(job_id: str, batch: int) -> str:
+    """Where a batch marks the users it changed: one partition per batch, written only by
+    the worker running that batch."""
+    return f"{BULK_JOB_PREFIX}{job_id}#{batch:08d}"
+
+
+def bulk_change_sort_key(user_id: int) -> str:
+    return f"{USER_PREFIX}{user_id}"
+
+
+BULK_UPLOAD_PREFIX = "bulk/uploads/"
+
+
+def bulk_upload_key(job_id: str) -> str:
+    return f"{BULK_UPLOAD_PREFIX}{job_id}"
+
+
+def bulk_job_of_upload(key: str) -> str | None:
+    """The job id of an upload's object key; None for any other key."""
+    job_id = key.removeprefix(BULK_UPLOAD_PREFIX)
+    return job_id if key.startswith(BULK_UPLOAD_PREFIX) and job_id.isalnum() else None

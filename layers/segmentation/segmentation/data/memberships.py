@@ -5,9 +5,11 @@ history rows, their profiles): never an item that another user's request also wr
 checks, so concurrent users never cancel each other's transactions.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from segmentation.data.aws_errors import WriteConflict, is_cancelled
@@ -75,12 +77,16 @@ def user_memberships(user_id: int) -> list[MembershipItem]:
 
 
 def write_membership_changes(
-    writes: list[MembershipWrite], events: list[HistoryEvent], seen_at: str | None = None
+    writes: list[MembershipWrite],
+    events: list[HistoryEvent],
+    seen_at: str | None = None,
+    also_save: Sequence[Model] = (),
 ) -> None:
     """One transaction: each membership is still at the version that was read, each
     history row is new, and (with `seen_at`) each user it touches is marked as used, so
     register never hands out their id. All of it lands, or none: WriteConflict when
-    another call changed one of the items first."""
+    another call changed one of the items first. `also_save`: items of the caller's own
+    (a bulk job's record of the change) that land with it."""
     users = sorted({int(write.item.user_id) for write in writes} | {e.user_id for e in events})
     try:
         with TransactWrite(connection=budgeted_connection(SETTINGS.region)) as transaction:
@@ -98,6 +104,8 @@ def write_membership_changes(
                 transaction.save(
                     history_item(event), condition=HistoryItem.user_id.does_not_exist()
                 )
+            for extra in also_save:
+                transaction.save(extra)
             for user_id in users if seen_at is not None else []:
                 profile = user_profile(user_id, str(seen_at))
                 transaction.update(

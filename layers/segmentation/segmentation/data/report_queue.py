@@ -2,19 +2,10 @@
 
 import json
 from dataclasses import asdict, dataclass
-from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import boto3
-
-from segmentation.data.aws_timeouts import budgeted_config
+from segmentation.data.job_queue import event_bodies, send_messages
 from segmentation.settings import SETTINGS
-
-if TYPE_CHECKING:
-    from mypy_boto3_sqs import SQSClient
-
-# SendMessageBatch takes up to 10 messages.
-BATCH = 10
 
 
 @dataclass(frozen=True)
@@ -25,23 +16,8 @@ class Task:
     attempt: str = ""  # the job attempt it belongs to (JobRecord.attempt)
 
 
-@cache
-def sqs_client() -> "SQSClient":
-    return boto3.client("sqs", region_name=SETTINGS.region, config=budgeted_config())
-
-
 def send_tasks(tasks: list[Task]) -> None:
-    for start in range(0, len(tasks), BATCH):
-        batch = tasks[start : start + BATCH]
-        sent = sqs_client().send_message_batch(
-            QueueUrl=SETTINGS.reports_queue_url,
-            Entries=[
-                {"Id": str(n), "MessageBody": json.dumps(asdict(task))}
-                for n, task in enumerate(batch)
-            ],
-        )
-        if sent.get("Failed"):
-            raise RuntimeError(f"SQS refused report tasks: {sent['Failed']}")
+    send_messages(SETTINGS.reports_queue_url, [json.dumps(asdict(task)) for task in tasks])
 
 
 def parse_task(body: str) -> Task:
@@ -53,4 +29,4 @@ def parse_task(body: str) -> Task:
 
 def event_tasks(event: dict[str, Any]) -> list[Task]:
     """The tasks of an SQS event (Lambda's event source delivers them as `Records`)."""
-    return [parse_task(record["body"]) for record in event["Records"]]
+    return [parse_task(body) for body in event_bodies(event)]

@@ -1,0 +1,54 @@
+"""What a bulk job's batch reads and marks: its users' memberships of one segment
+generation (one BatchGetItem per 100 users), and which users the batch changed.
+
+A batch marks each user it changes in the same transaction as the change
+(`change_marker`), so a batch retried after a crash knows which of its users an earlier
+attempt changed: the job's `changed` stays exact however often a batch runs.
+"""
+
+import time
+from collections.abc import Sequence
+
+from pynamodb.attributes import NumberAttribute
+
+from segmentation.data.keys import (
+    bulk_change_partition,
+    bulk_change_sort_key,
+    membership_sort_key,
+    user_partition,
+)
+from segmentation.data.models import MainTableItem, MembershipItem
+
+MARKER_RETENTION_SECONDS = 14 * 24 * 3600
+
+
+class BulkChangeItem(MainTableItem):
+    user_id = NumberAttribute()
+    purge_at = NumberAttribute()  # DynamoDB TTL
+
+
+def memberships_of_users(
+    slug: str, segment_id: int, user_ids: Sequence[int]
+) -> dict[int, MembershipItem]:
+    """Each user's membership item of this segment generation, if any (strongly
+    consistent: the plan must start from the item's current version)."""
+    keys = [(user_partition(user), membership_sort_key(slug, segment_id)) for user in user_ids]
+    found = MembershipItem.batch_get(keys, consistent_read=True)
+    return {int(item.user_id): item for item in found}
+
+
+def change_marker(job_id: str, batch: int, user_id: int) -> BulkChangeItem:
+    return BulkChangeItem(
+        bulk_change_partition(job_id, batch),
+        bulk_change_sort_key(user_id),
+        user_id=user_id,
+        purge_at=int(time.time()) + MARKER_RETENTION_SECONDS,
+    )
+
+
+def changed_users(job_id: str, batch: int) -> set[int]:
+    """The users earlier attempts at this batch changed (one query; empty the first time)."""
+    return {
+        int(item.user_id)
+        for item in BulkChangeItem.query(bulk_change_partition(job_id, batch), consistent_read=True)
+    }

@@ -1,0 +1,88 @@
+"""One batch of a bulk job: each user's change is the same atomic per-user transition as
+the single-user endpoints (`_plan_changes`, `write_membership_changes`), with its history
+row, so a bulk add and a single add are indistinguishable afterwards.
+
+Reads are batched (one BatchGetItem per 100 users for their item of this segment
+generation); a user then costs one transaction if they change, nothing if they don't.
+A conflict with a concurrent call re-reads that user alone and re-plans (retry.py).
+Retries are exact: a user changed by an earlier attempt at the batch is a no-op now
+(re-adding a member changes nothing), and the batch's change markers, written in each
+user's transaction, keep them in `changed`.
+"""
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+
+from segmentation.clock import format_timestamp, parse_timestamp, utc_now
+from segmentation.data.bulk_memberships import change_marker, changed_users, memberships_of_users
+from segmentation.data.memberships import write_membership_changes
+from segmentation.data.models import MembershipItem
+from segmentation.domain.catalogue import Segment
+from segmentation.domain.memberships import SegmentGrant, _plan_changes
+from segmentation.domain.retry import retry_on_conflict
+from segmentation.settings import SETTINGS
+
+ADD = "add"
+REMOVE = "remove"
+
+
+@dataclass(frozen=True)
+class BatchWork:
+    job_id: str
+    batch: int
+    segment: Segment
+    action: str  # add | remove
+    expires_at: str | None
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    done: int  # ids processed (as listed)
+    changed: int  # users whose membership really changed, over every attempt
+
+
+def _change_user(work: BatchWork, user_id: int, read: MembershipItem | None) -> bool:
+    """Moves one user to the job's target state; True if their state changed."""
+    slug = work.segment.slug
+    expiry: datetime | None = None if work.expires_at is None else parse_timestamp(work.expires_at)
+    grants = [SegmentGrant(slug, expiry)] if work.action == ADD else []
+    removals = [slug] if work.action == REMOVE else []
+    first_read = [read]
+
+    def attempt() -> bool:
+        if first_read:
+            item = first_read.pop()
+        else:  # a concurrent call changed the user: re-read them alone
+            item = memberships_of_users(slug, work.segment.segment_id, [user_id]).get(user_id)
+        now = utc_now()
+        plan = _plan_changes(
+            user_id, grants, removals, {slug: work.segment}, [] if item is None else [item], now
+        )
+        if not plan.writes:
+            return False
+        changed = bool(plan.added or plan.removed)
+        write_membership_changes(
+            plan.writes,
+            plan.events,
+            seen_at=format_timestamp(now),
+            also_save=[change_marker(work.job_id, work.batch, user_id)] if changed else [],
+        )
+        return changed
+
+    return retry_on_conflict(attempt)
+
+
+def run_batch(
+    work: BatchWork, user_ids: Sequence[int], threads: int = SETTINGS.bulk_write_threads
+) -> BatchResult:
+    """Applies the job's change to every user of the batch (users in parallel: their
+    transactions share no item)."""
+    users = list(dict.fromkeys(user_ids))
+    earlier = changed_users(work.job_id, work.batch)
+    items = memberships_of_users(work.segment.slug, work.segment.segment_id, users)
+    with ThreadPoolExecutor(max(1, min(threads, len(users))), "bulk-user") as pool:
+        changed = list(pool.map(lambda user: _change_user(work, user, items.get(user)), users))
+    now_changed = {user for user, was_changed in zip(users, changed, strict=True) if was_changed}
+    return BatchResult(len(user_ids), len(earlier | now_changed))
