@@ -140,5 +140,6 @@ def create_resources(template: Template, endpoint_url: str | None) -> None:
     # S3 notifies the queues itself (moto sends the same events AWS would).
     for bucket, notifications in template.s3_queue_notifications().items():
         s3.put_bucket_notification_configuration(
-            Bucket=bucket, NotificationConfiguration=notifications  # type: ignore[arg-type]
+            Bucket=bucket,
+            NotificationConfiguration=notifications,
         )

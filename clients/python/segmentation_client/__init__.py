@@ -1,5 +1,6 @@
 """Typed Python client of the segmentation service."""
 
+from segmentation_client.bulk import BulkJob, InvalidLine, InvalidLines
 from segmentation_client.client import ROUTES, SegmentationClient
 from segmentation_client.errors import (
     ApiError,
@@ -28,11 +29,14 @@ __all__ = [
     "ROUTES",
     "ActiveSegments",
     "ApiError",
+    "BulkJob",
     "ChangeResult",
     "Conflict",
     "ExportLink",
     "Forbidden",
     "IdResponse",
+    "InvalidLine",
+    "InvalidLines",
     "InvalidRequest",
     "NotFound",
     "ReportFailed",

@@ -9,6 +9,7 @@ from urllib.parse import quote
 import botocore.session
 import requests
 
+from segmentation_client.bulk import BulkMethods
 from segmentation_client.errors import ReportFailed, error_for
 from segmentation_client.models import (
     ActiveSegments,
@@ -49,6 +50,8 @@ ROUTES: Final[Mapping[str, Route]] = {
     "show_segments_history": Route("GET", "/api/users/show_segments_history/{year}/{month}"),
     "start_report": Route("POST", "/api/reports"),
     "report_status": Route("GET", "/api/reports/{job_id}"),
+    "start_bulk": Route("POST", "/api/segments/{slug}/bulk"),
+    "bulk_status": Route("GET", "/api/bulk/{job_id}"),
 }
 
 Grant = str | TimedGrant
@@ -58,7 +61,7 @@ def _grants(slugs: Sequence[Grant]) -> list[Any]:
     return [slug.to_json() if isinstance(slug, TimedGrant) else slug for slug in slugs]
 
 
-class SegmentationClient:
+class SegmentationClient(BulkMethods):
     """Calls the service; raises `segmentation_client.errors.ApiError` subclasses on errors.
 
     `deployed()` signs with the caller's AWS credentials; `local()` (and the constructor

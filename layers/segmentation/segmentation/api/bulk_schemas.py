@@ -97,8 +97,7 @@ def bulk_started_response(job: BulkJobView) -> Response[str]:
 
 BULK_STARTED = {
     202: {
-        "description": "The job runs in the background (or waits for its file): poll"
-        " `Location`",
+        "description": "The job runs in the background (or waits for its file): poll `Location`",
         "content": {content_types.APPLICATION_JSON: {"model": BulkJobResponse}},
         "headers": {"Location": {"description": "/api/bulk/{id}", "schema": {"type": "string"}}},
     }
