@@ -39,6 +39,9 @@ class MotoServer:
             create_backend_app,
         )
 
+        from local_stack import moto_transactions
+
+        moto_transactions.install()  # one request at a time makes it safe here
         app = DomainDispatcherApplication(create_backend_app)
         self._server: BaseWSGIServer = make_server(
             host, port, app, threaded=False, request_handler=MotoRequestHandler

@@ -1,6 +1,7 @@
 """moto on loopback, one request at a time, holding the real template's resources."""
 
 from collections.abc import Iterator
+from typing import Any
 
 import boto3
 import pytest
@@ -73,6 +74,61 @@ def test_transactions_apply_atomically(endpoint: str) -> None:
     with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
         dynamodb.transact_write_items(TransactItems=[put, failing])
     assert "Item" not in dynamodb.get_item(TableName="Tx", Key={"id": {"S": "a"}})
+
+
+def test_a_cancelled_transaction_restores_the_items_it_changed(endpoint: str) -> None:
+    """The local stack backs up only a transaction's own items (local_stack/
+    moto_transactions.py): updates, replacements and deletes all come back."""
+    dynamodb = client("dynamodb", endpoint)
+    dynamodb.create_table(
+        TableName="TxRange",
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+    def key(sk: str) -> dict[str, Any]:
+        return {"pk": {"S": "p"}, "sk": {"S": sk}}
+
+    for sk in ("updated", "replaced", "deleted", "other"):
+        dynamodb.put_item(TableName="TxRange", Item={**key(sk), "n": {"N": "1"}})
+    with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
+        dynamodb.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": "TxRange",
+                        "Key": key("updated"),
+                        "UpdateExpression": "ADD n :one",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}},
+                    }
+                },
+                {"Put": {"TableName": "TxRange", "Item": {**key("replaced"), "n": {"N": "9"}}}},
+                {"Delete": {"TableName": "TxRange", "Key": key("deleted")}},
+                {"Put": {"TableName": "TxRange", "Item": {**key("new"), "n": {"N": "9"}}}},
+                {
+                    "ConditionCheck": {
+                        "TableName": "TxRange",
+                        "Key": key("other"),
+                        "ConditionExpression": "n = :two",
+                        "ExpressionAttributeValues": {":two": {"N": "2"}},
+                    }
+                },
+            ]
+        )
+    items = dynamodb.scan(TableName="TxRange", ConsistentRead=True)["Items"]
+    assert sorted((i["sk"]["S"], i["n"]["N"]) for i in items) == [
+        ("deleted", "1"),
+        ("other", "1"),
+        ("replaced", "1"),
+        ("updated", "1"),
+    ]
 
 
 def test_refuses_non_loopback_hosts() -> None:

@@ -140,3 +140,11 @@ def test_a_silent_dynamodb_gets_503_before_the_function_times_out(
     assert "message" in json.loads(reply["body"])
     # A correctness bound (the Lambda would be killed at this point), not a speed target.
     assert result["elapsed"] < STALL_TIMEOUT_SECONDS
+
+
+def test_transactions_share_one_connection() -> None:
+    """A new connection is a new botocore client, which loads and parses the DynamoDB
+    service model (tens of ms of CPU): a transaction per user of a bulk job cannot pay it."""
+    first = aws_timeouts.budgeted_connection("us-east-1")
+    assert aws_timeouts.budgeted_connection("us-east-1") is first
+    assert first.client is aws_timeouts.budgeted_connection("us-east-1").client

@@ -11,6 +11,7 @@ all of it: every attempt, and the backoff between them, of one call fits in
 
 import os
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from botocore.config import Config
@@ -74,8 +75,11 @@ def _function_timeout_seconds() -> float:
 AWS_CALL_BUDGET = call_budget(_function_timeout_seconds())
 
 
+@cache
 def budgeted_connection(region: str | None) -> Connection:
-    """A PynamoDB connection for transactions (models take the budget from their Meta)."""
+    """The PynamoDB connection for transactions (models take the budget from their Meta).
+    One per process: a new one is a new botocore client, which parses the service model
+    again (tens of ms of CPU per transaction). Botocore clients are thread-safe."""
     return Connection(
         region=region,
         connect_timeout_seconds=AWS_CALL_BUDGET.connect_timeout_seconds,

@@ -1,0 +1,63 @@
+"""Bulk jobs over HTTP on the local stack, through the Python client: the API function
+sends inline batches to SQS, S3 notifies the queue of an uploaded file, the stack's
+poller runs the worker on moto, and the caller polls, as in docs/bulk-jobs.md."""
+
+import csv
+import io
+import random
+from datetime import UTC, datetime
+
+from tests.integration.conftest import Client
+
+USERS = 10_000
+MEMBERS = 300  # already members before the big job
+
+
+def _inserts(client: Client, slug: str) -> dict[int, int]:
+    """INSERT rows per user of `slug` in this month's history report."""
+    now = datetime.now(UTC)
+    reply = client.session.get(
+        f"{client.base_url}/api/users/show_segments_history/{now.year}/{now.month}",
+        headers={"Accept": "text/csv"},
+        timeout=120,
+    )
+    assert reply.status_code == 200, reply.text[:500]
+    counts: dict[int, int] = {}
+    for row in csv.reader(io.StringIO(reply.text)):
+        if len(row) > 2 and row[1] == slug and row[2] == "INSERT":
+            counts[int(row[0])] = counts.get(int(row[0]), 0) + 1
+    return counts
+
+
+def test_ten_thousand_users_get_one_insert_each_and_members_none(client: Client) -> None:
+    slug = client.new_slug("BULK")
+    first = random.randrange(10**12, 10**15)
+    users = list(range(first, first + USERS))
+    members = users[:: USERS // MEMBERS]
+    before = client.wait_for_bulk(client.start_bulk(slug, "add", members).id, 120)
+    assert (before.status, before.changed) == ("done", len(members))
+
+    job = client.start_bulk(slug, "add", users)
+    assert job.total == USERS
+    done = client.wait_for_bulk(job.id, 600, poll_seconds=0.5)
+    assert (done.status, done.total, done.done) == ("done", USERS, USERS), done
+    assert done.changed == USERS - len(members)
+    # One INSERT per user overall: the members' rows are from the first job alone.
+    assert _inserts(client, slug) == dict.fromkeys(users, 1)
+
+
+def test_an_upload_reports_bad_lines_and_processes_the_rest(client: Client) -> None:
+    slug = client.new_slug("UPLOAD")
+    first = random.randrange(10**12, 10**15)
+    job = client.start_bulk(slug, "add", ttl_seconds=3600)
+    assert job.status == "pending"
+    client.upload_bulk_file(job, [str(first), "", "not-an-id", f"{first + 1},x", "0"])
+    done = client.wait_for_bulk(job.id, 120, poll_seconds=0.3)
+    assert (done.status, done.total, done.changed) == ("done", 2, 2), done
+    assert done.invalid.count == 2
+    assert [(i.line, i.reason[:13]) for i in done.invalid.lines] == [
+        (3, "not a user id"),
+        (5, "not a user id"),
+    ]
+    assert client.slugs(first) == [slug]
+    assert client.slugs(first + 1) == [slug]
