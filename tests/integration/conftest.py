@@ -33,8 +33,9 @@ class Client(SegmentationClient):
         return self.show_active_segments(user_id).slugs
 
 
-# One piece per month: report jobs that tests (and schemathesis) start stay cheap.
-REPORT_PARAMETERS = ("--parameter=ReportWindowHours=744",)
+# One piece per month: report jobs that tests (and schemathesis) start stay cheap. Two
+# bulk writers: moto answers one request at a time, more threads only contend for the GIL.
+REPORT_PARAMETERS = ("--parameter=ReportWindowHours=744", "--parameter=BulkWriteThreads=2")
 
 
 @pytest.fixture(scope="session")

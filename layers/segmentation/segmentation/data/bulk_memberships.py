@@ -2,8 +2,10 @@
 generation (one BatchGetItem per 100 users), and which users the batch changed.
 
 A batch marks each user it changes in the same transaction as the change
-(`change_marker`), so a batch retried after a crash knows which of its users an earlier
-attempt changed: the job's `changed` stays exact however often a batch runs.
+(`change_marker`), and counts the markers when it ends: a change that landed counts even
+when its worker crashed before noting it, or when the answer to its transaction was lost
+(a timeout, then a retry that finds the change made): `changed` stays exact however often
+a batch runs.
 """
 
 import time
@@ -47,7 +49,7 @@ def change_marker(job_id: str, batch: int, user_id: int) -> BulkChangeItem:
 
 
 def changed_users(job_id: str, batch: int) -> set[int]:
-    """The users earlier attempts at this batch changed (one query; empty the first time)."""
+    """The users any attempt at this batch changed (one query of its markers)."""
     return {
         int(item.user_id)
         for item in BulkChangeItem.query(bulk_change_partition(job_id, batch), consistent_read=True)

@@ -6,8 +6,8 @@ Reads are batched (one BatchGetItem per 100 users for their item of this segment
 generation); a user then costs one transaction if they change, nothing if they don't.
 A conflict with a concurrent call re-reads that user alone and re-plans (retry.py).
 Retries are exact: a user changed by an earlier attempt at the batch is a no-op now
-(re-adding a member changes nothing), and the batch's change markers, written in each
-user's transaction, keep them in `changed`.
+(re-adding a member changes nothing), and `changed` counts the batch's change markers,
+written in each user's transaction, rather than what this attempt saw.
 """
 
 from collections.abc import Sequence
@@ -44,7 +44,8 @@ class BatchResult:
 
 
 def _change_user(work: BatchWork, user_id: int, read: MembershipItem | None) -> bool:
-    """Moves one user to the job's target state; True if their state changed."""
+    """Moves one user to the job's target state (marking them if their state changed);
+    True if this call changed it."""
     slug = work.segment.slug
     expiry: datetime | None = None if work.expires_at is None else parse_timestamp(work.expires_at)
     grants = [SegmentGrant(slug, expiry)] if work.action == ADD else []
@@ -80,9 +81,7 @@ def run_batch(
     """Applies the job's change to every user of the batch (users in parallel: their
     transactions share no item)."""
     users = list(dict.fromkeys(user_ids))
-    earlier = changed_users(work.job_id, work.batch)
     items = memberships_of_users(work.segment.slug, work.segment.segment_id, users)
     with ThreadPoolExecutor(max(1, min(threads, len(users))), "bulk-user") as pool:
-        changed = list(pool.map(lambda user: _change_user(work, user, items.get(user)), users))
-    now_changed = {user for user, was_changed in zip(users, changed, strict=True) if was_changed}
-    return BatchResult(len(user_ids), len(earlier | now_changed))
+        list(pool.map(lambda user: _change_user(work, user, items.get(user)), users))
+    return BatchResult(len(user_ids), len(changed_users(work.job_id, work.batch)))
