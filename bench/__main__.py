@@ -10,8 +10,10 @@
 5. Automatic segments: reads with 0 and 100 automatic segments (bench/auto_read_bench.py).
 6. Report jobs: client CPU per exported row, one worker's rows/s, job time and peak memory
    for 10,000 and 100,000 rows (bench/report_bench.py).
+7. Bulk jobs: round trips and capacity units per user of a batch, and on paper a
+   10-million-user job's workers, time and hottest keys (bench/bulk_bench.py).
 
-    .venv/bin/python -m bench [--only calls,capacity,init,size,export,auto,reports] [--rounds N]
+    .venv/bin/python -m bench [--only calls,capacity,init,size,export,auto,reports,bulk] [--rounds N]
 """
 
 # The counting hooks must be in place before any botocore session exists.
@@ -28,7 +30,7 @@ from bench.environment import prepare_in_process  # noqa: E402
 from bench.template_functions import ROOT, template_functions  # noqa: E402
 
 INIT_TARGET = 1.5
-SECTIONS = ("calls", "capacity", "init", "size", "export", "auto", "reports")
+SECTIONS = ("calls", "capacity", "init", "size", "export", "auto", "reports", "bulk")
 
 
 def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
@@ -214,6 +216,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "reports" in wanted:
         results["reports"] = _run_module(
             "bench.report_bench", "Report jobs: CPU per row, rows/s, job time and memory"
+        )
+    if "bulk" in wanted:
+        results["bulk"] = _run_module(
+            "bench.bulk_bench", "Bulk jobs: round trips and units per user, a 10M-user job"
         )
     failed = [name for name, passed in results.items() if not passed]
     print(f"\nTargets: {'all met' if not failed else 'MISSED in ' + ', '.join(failed)}")

@@ -32,6 +32,8 @@ FAMILIES = [
     (re.compile(r"^EXP#\d+$"), "EXP#{shard}"),
     (re.compile(r"^\d{4}-\d{2}#\d+$"), "{month}#{shard}"),
     (re.compile(r"^SEGMENTS#\d+$"), "SEGMENTS#{shard}"),
+    (re.compile(r"^BULK#[0-9a-f]+$"), "BULK#{job}"),
+    (re.compile(r"^BULK#[0-9a-f]+#\d+#\d+$"), "BULK#{job}#{batch}#{shard}"),
 ]
 
 

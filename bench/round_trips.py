@@ -168,6 +168,14 @@ SCENARIOS: list[Scenario] = [
         lambda s: Request("/api/users/show_segments_history/{}/{}?user_id=3".format(*_month())),
         target=3,  # the history watermark (is the month closed?), the Query, the PutObject
     ),
+    Scenario(
+        "POST /api/segments/{slug}/bulk",
+        "start a bulk job (100 ids inline)",
+        lambda s: Request(
+            "/api/segments/S_0007/bulk", {"action": "add", "user_ids": list(range(1, 101))}
+        ),
+        target=2,  # the job's PutItem, one SendMessageBatch (the catalogue is cached)
+    ),
     # Last: the segment every user is in; its members are cleaned up later, not here.
     Scenario(
         "DELETE /api/segments/{slug}",

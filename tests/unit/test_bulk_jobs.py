@@ -21,13 +21,15 @@ from tests.unit.report_queues import TEMPLATE, drain, retry_at_once
 if TYPE_CHECKING:
     from tests.unit.conftest import Call
 
-SMALL = replace(SETTINGS, bulk_batch_size=4, bulk_split_lines=7)
+# One user at a time: moto in-process is not thread-safe (the local stack's single-threaded
+# moto server runs the worker's threads in tests/integration/test_bulk_jobs_http.py).
+SMALL = replace(SETTINGS, bulk_batch_size=4, bulk_split_lines=7, bulk_write_threads=1)
 
 
 @pytest.fixture(autouse=True)
 def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
     """Batches of 4 users and split chunks of 7 lines: several of each, few round trips."""
-    for module in (bulk_jobs, bulk_split):
+    for module in (bulk_jobs, bulk_split, bulk_changes):
         monkeypatch.setattr(module, "SETTINGS", SMALL)
     retry_at_once()
 

@@ -15,6 +15,7 @@ from pynamodb.attributes import NumberAttribute
 
 from segmentation.data.keys import (
     bulk_change_partition,
+    bulk_change_partitions,
     bulk_change_sort_key,
     membership_sort_key,
     user_partition,
@@ -41,7 +42,7 @@ def memberships_of_users(
 
 def change_marker(job_id: str, batch: int, user_id: int) -> BulkChangeItem:
     return BulkChangeItem(
-        bulk_change_partition(job_id, batch),
+        bulk_change_partition(job_id, batch, user_id),
         bulk_change_sort_key(user_id),
         user_id=user_id,
         purge_at=int(time.time()) + MARKER_RETENTION_SECONDS,
@@ -49,8 +50,9 @@ def change_marker(job_id: str, batch: int, user_id: int) -> BulkChangeItem:
 
 
 def changed_users(job_id: str, batch: int) -> set[int]:
-    """The users any attempt at this batch changed (one query of its markers)."""
+    """The users any attempt at this batch changed (a query per marker shard)."""
     return {
         int(item.user_id)
-        for item in BulkChangeItem.query(bulk_change_partition(job_id, batch), consistent_read=True)
+        for partition in bulk_change_partitions(job_id, batch)
+        for item in BulkChangeItem.query(partition, consistent_read=True)
     }

@@ -75,11 +75,10 @@ def _change_user(work: BatchWork, user_id: int, read: MembershipItem | None) -> 
     return retry_on_conflict(attempt)
 
 
-def run_batch(
-    work: BatchWork, user_ids: Sequence[int], threads: int = SETTINGS.bulk_write_threads
-) -> BatchResult:
+def run_batch(work: BatchWork, user_ids: Sequence[int]) -> BatchResult:
     """Applies the job's change to every user of the batch (users in parallel: their
     transactions share no item)."""
+    threads = SETTINGS.bulk_write_threads
     users = list(dict.fromkeys(user_ids))
     items = memberships_of_users(work.segment.slug, work.segment.segment_id, users)
     with ThreadPoolExecutor(max(1, min(threads, len(users))), "bulk-user") as pool:
