@@ -105,6 +105,7 @@ def measure() -> list[Measured]:
 
 def report(measured: list[Measured]) -> None:
     from bench.__main__ import print_table
+    from segmentation.data.keys import BULK_MARKER_SHARDS
 
     print_table(
         f"Per user of a bulk job (one batch of {BATCH}, measured on moto)",
