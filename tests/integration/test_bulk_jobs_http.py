@@ -5,11 +5,25 @@ poller runs the worker on moto, and the caller polls, as in docs/bulk-jobs.md.""
 import csv
 import io
 import random
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
+import pytest
+
+from local_stack.testing import RunningStack, running_stack
 from segmentation_client import SegmentationClient
 from tests.integration.conftest import Client
 
+# moto answers one request at a time and this machine is shared: the default 1 s read
+# timeout of a 10 s function (data/aws_timeouts.py) is too short for a busy moto, so the
+# functions get the longest API timeout's budget; a batch that failed anyway is retried
+# after a minute, not half an hour.
+PARAMETERS = (
+    "FunctionTimeoutSeconds=29",
+    "BulkTaskVisibilitySeconds=60",
+    "BulkWriteThreads=2",
+    "ReportWindowHours=744",
+)
 USERS = 10_000
 MEMBERS = 300  # already members before the big job
 
@@ -28,6 +42,17 @@ def _inserts(client: Client, slug: str) -> dict[int, int]:
         if len(row) > 2 and row[1] == slug and row[2] == "INSERT":
             counts[int(row[0])] = counts.get(int(row[0]), 0) + 1
     return counts
+
+
+@pytest.fixture(scope="module")
+def bulk_stack() -> Iterator[RunningStack]:
+    with running_stack(extra_args=tuple(f"--parameter={p}" for p in PARAMETERS)) as running:
+        yield running
+
+
+@pytest.fixture
+def client(bulk_stack: RunningStack) -> Client:
+    return Client(bulk_stack.base_url)
 
 
 def _poller(client: Client) -> SegmentationClient:
