@@ -5,6 +5,7 @@ redelivery, as Lambda's SQS event source mapping does them."""
 import json
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import unquote_plus
 
 import boto3
 import pytest
@@ -32,7 +33,14 @@ def sqs() -> Iterator[Any]:
 
 def test_queues_come_from_the_template_dead_letter_queue_first() -> None:
     queues = {queue.name: n for n, queue in enumerate(sqs_queues(TEMPLATE))}
-    assert set(queues) == {"MaintenanceDeadLetterQueue", "ReportsDeadLetterQueue", "ReportsQueue"}
+    assert set(queues) == {
+        "MaintenanceDeadLetterQueue",
+        "ReportsDeadLetterQueue",
+        "ReportsQueue",
+        "BulkDeadLetterQueue",
+        "BulkQueue",
+    }
+    assert queues["BulkDeadLetterQueue"] < queues["BulkQueue"]
     assert queues["ReportsDeadLetterQueue"] < queues["ReportsQueue"]
     reports = sqs_queues(TEMPLATE)[queues["ReportsQueue"]]
     redrive = json.loads(reports.attributes["RedrivePolicy"])
@@ -41,6 +49,8 @@ def test_queues_come_from_the_template_dead_letter_queue_first() -> None:
     assert sources == {
         "ReportWorkerFunction": ("ReportsQueue", 1),
         "ReportFailuresFunction": ("ReportsDeadLetterQueue", 1),
+        "BulkWorkerFunction": ("BulkQueue", 1),
+        "BulkFailuresFunction": ("BulkDeadLetterQueue", 1),
     }
     # !Ref of a queue is its URL, as CloudFormation gives it.
     url = TEMPLATE.environment()["REPORTS_QUEUE_URL"]
@@ -48,9 +58,8 @@ def test_queues_come_from_the_template_dead_letter_queue_first() -> None:
 
 
 def test_the_poller_delivers_deletes_and_redrives_after_max_receives(sqs: Any) -> None:
-    worker, dead_letters = sorted(
-        sqs_sources(TEMPLATE), key=lambda s: s.queue_name != "ReportsQueue"
-    )
+    reports = [s for s in sqs_sources(TEMPLATE) if s.queue_name.startswith("Reports")]
+    worker, dead_letters = sorted(reports, key=lambda s: s.queue_name != "ReportsQueue")
     sqs.send_message(QueueUrl=worker.url, MessageBody="ok")
     sqs.send_message(QueueUrl=worker.url, MessageBody="fails")
     seen: list[tuple[str, str]] = []
@@ -67,3 +76,28 @@ def test_the_poller_delivers_deletes_and_redrives_after_max_receives(sqs: Any) -
     assert seen.count(("ReportWorkerFunction", "ok")) == 1  # deleted after success
     assert seen.count(("ReportWorkerFunction", "fails")) == 3  # maxReceiveCount
     assert seen.count(("ReportFailuresFunction", "fails")) == 1
+
+
+def test_an_upload_to_the_bulk_prefix_notifies_the_bulk_queue(sqs: Any) -> None:
+    """S3 itself sends the ObjectCreated event (the template's bucket notification, applied
+    to moto by the local stack); other keys of the bucket notify nothing."""
+    (bulk,) = [s for s in sqs_sources(TEMPLATE) if s.queue_name == "BulkQueue"]
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=sqs.meta.endpoint_url,
+        region_name=sqs.meta.region_name,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    sqs.purge_queue(QueueUrl=bulk.url)  # the test event S3 sends on configuration
+    s3.put_object(Bucket="exportsbucket", Key="history/other.csv", Body=b"x")
+    s3.put_object(Bucket="exportsbucket", Key="bulk/uploads/abc123", Body=b"1\n2\n")
+    bodies: list[dict[str, Any]] = []
+    poll_once(
+        sqs, bulk, lambda _, event: bodies.extend(json.loads(r["body"]) for r in event["Records"])
+    )
+    assert poll_once(sqs, bulk, lambda *_: None) == 0
+    (record,) = [r for body in bodies for r in body.get("Records", [])]
+    assert record["eventName"].startswith("ObjectCreated")
+    # URL-encoded, as S3 sends it (data/bulk_queue.py decodes it)
+    assert unquote_plus(record["s3"]["object"]["key"]) == "bulk/uploads/abc123"
