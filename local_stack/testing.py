@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from local_stack.aws import create_resources
+from local_stack.aws import aws_client, create_resources
 from local_stack.template import DEFAULT_TEMPLATE, Template
 
 _READY = re.compile(r"Local stack ready on (\S+) \(AWS at (\S+)\)")
@@ -21,8 +21,15 @@ PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 
 
 def create_resources_in_moto(template: Template) -> None:
-    """Creates the template's tables and buckets; call inside `moto.mock_aws()`."""
+    """Creates the template's tables and buckets; call inside `moto.mock_aws()`. Tests
+    start with empty queues: the s3:TestEvent S3 sends to a queue when its bucket's
+    notification is configured is dropped."""
     create_resources(template, endpoint_url=None)
+    sqs = aws_client("sqs", None)
+    for notifications in template.s3_queue_notifications().values():
+        for queue in notifications["QueueConfigurations"]:
+            name = str(queue["QueueArn"]).rsplit(":", 1)[-1]
+            sqs.purge_queue(QueueUrl=sqs.get_queue_url(QueueName=name)["QueueUrl"])
 
 
 @dataclass
