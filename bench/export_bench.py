@@ -58,14 +58,10 @@ os.environ["AWS_ENDPOINT_URL"] = ENDPOINT  # before any client exists
 import requests  # noqa: E402
 
 from segmentation.data.exports import s3_client  # noqa: E402
-from segmentation.data.history import (  # noqa: E402
-    HistoryEvent,
-    HistoryOperation,
-    HistoryReason,
-    history_item,
-)
+from segmentation.data.history import history_item  # noqa: E402
 from segmentation.data.models import HistoryItem  # noqa: E402
 from segmentation.domain.export import ExportOptions, export_history  # noqa: E402
+from segmentation.model import HistoryEvent, HistoryOperation, HistoryReason  # noqa: E402
 from segmentation.settings import SETTINGS  # noqa: E402
 
 SIZES = (10_000, 50_000)

@@ -3,6 +3,7 @@ first exposures recorded exactly once, sticky removals, TTLs, and one-query read
 
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,13 +17,15 @@ from segmentation.data import memberships as membership_data
 from segmentation.data.aws_errors import WriteConflict
 from segmentation.data.history import user_history
 from segmentation.data.memberships import user_memberships
-from segmentation.data.models import MembershipItem
-from segmentation.data.segments import delete_segment_item, get_segment
-from segmentation.domain import maintenance, memberships, retry
+from segmentation.data.segments import delete_segment, get_segment
+from segmentation.domain import maintenance, retry
 from segmentation.domain.bucketing import in_share
 from segmentation.domain.catalogue import CATALOGUE
 from segmentation.domain.memberships import active_memberships
-from tests.support.clock import past_deletion_grace
+from segmentation.domain.memberships import changes as membership_changes
+from segmentation.domain.memberships import reads as membership_reads
+from segmentation.model import Membership, MembershipChange, MembershipState, StoredVersion
+from tests.support.clock import freeze_membership_clock, past_deletion_grace
 from tests.unit.conftest import Call, load_function
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,7 +71,7 @@ def users_by_share(slug: str, inside: bool, count: int = 1) -> list[int]:
     return found
 
 
-def stored(user_id: int, slug: str) -> MembershipItem:
+def stored(user_id: int, slug: str) -> Membership:
     (item,) = [item for item in user_memberships(user_id) if item.slug == slug]
     return item
 
@@ -155,7 +158,7 @@ def test_hundred_percent_reaches_everyone_and_records_each_once(call: Call) -> N
         assert slugs_of(call, user_id) == ["AUTO"]
         assert events_of(user_id) == [("AUTO", "INSERT", "auto")]
         item = stored(user_id, "AUTO")
-        assert (item.state, item.source, item.version) == ("active", "auto", 1)
+        assert (item.state, item.source, item.stored) == ("active", "auto", StoredVersion(1))
     detail = call("get_user_segments", "GET", "/api/users/7/segments").json["segments"]
     assert [(s["slug"], s["source"], s["expires_at"]) for s in detail] == [("AUTO", "auto", None)]
     assert detail[0]["added_at"] == user_history(7)[0].at
@@ -221,12 +224,12 @@ def test_two_first_reads_planned_from_the_same_state_record_once(call: Call) -> 
     create(call, "AUTO", 100)
     before = user_memberships(9)  # both reads plan from this (empty) state
     segments = CATALOGUE.segments(fresh=True)
-    plans = [memberships._unrecorded_shares(9, before, segments) for _ in range(2)]
+    plans = [membership_reads._unrecorded_shares(9, before, segments) for _ in range(2)]
     assert [[s.slug for s in plan] for plan in plans] == [["AUTO"], ["AUTO"]]
     now = utc_now()
-    memberships._record_exposures(9, plans[0], now)
+    membership_reads._record_exposures(9, plans[0], now)
     with pytest.raises(WriteConflict):
-        memberships._record_exposures(9, plans[1], now + timedelta(microseconds=5))
+        membership_reads._record_exposures(9, plans[1], now + timedelta(microseconds=5))
     assert events_of(9) == [("AUTO", "INSERT", "auto")]
     assert slugs_of(call, 9) == ["AUTO"]
 
@@ -238,7 +241,7 @@ def interleave(monkeypatch: pytest.MonkeyPatch, competitor: Callable[[], object]
     reads: list[int] = []
     competing = False
 
-    def read_then_compete(user_id: int) -> list[MembershipItem]:
+    def read_then_compete(user_id: int) -> list[Membership]:
         nonlocal competing
         items = real_read(user_id)
         if competing:
@@ -252,7 +255,8 @@ def interleave(monkeypatch: pytest.MonkeyPatch, competitor: Callable[[], object]
                 competing = False
         return items
 
-    monkeypatch.setattr(memberships, "user_memberships", read_then_compete)
+    monkeypatch.setattr(membership_reads, "user_memberships", read_then_compete)
+    monkeypatch.setattr(membership_changes, "user_memberships", read_then_compete)
     return reads
 
 
@@ -280,7 +284,7 @@ def test_an_exposure_recorded_by_a_stale_container_is_hidden_then_settled(
     segment = get_segment("GONE")
     assert segment is not None
     deleted_at = utc_now()
-    delete_segment_item(segment, format_timestamp(deleted_at))  # another container deletes it
+    delete_segment(segment, format_timestamp(deleted_at))  # another container deletes it
     # Within its cache interval the stale container still hands the segment out, and
     # records the exposure: no item of the segment is checked on a user's path.
     assert slugs_of(call, 2) == ["GONE"]
@@ -356,7 +360,7 @@ def test_an_explicit_add_is_a_manual_membership(call: Call) -> None:
 
 def later(monkeypatch: pytest.MonkeyPatch, hours: float) -> None:
     moment = utc_now() + timedelta(hours=hours)
-    monkeypatch.setattr(memberships, "utc_now", lambda: moment)
+    freeze_membership_clock(monkeypatch, moment)
 
 
 def test_a_ttl_on_an_exposed_user_ends_the_automatic_membership_for_good(
@@ -371,8 +375,10 @@ def test_a_ttl_on_an_exposed_user_ends_the_automatic_membership_for_good(
     assert slugs_of(call, 11) == ["AUTO"]
     later(monkeypatch, hours=2)
     assert slugs_of(call, 11) == []  # expired, not yet cleaned up: still out for good
-    item.state = "removed"  # what the maintenance job leaves behind
-    item.save()
+    # what the maintenance job leaves behind
+    membership_data.write_membership_changes(
+        [MembershipChange(replace(item, state=MembershipState.REMOVED))], []
+    )
     assert slugs_of(call, 11) == []
     assert events_of(11) == [("AUTO", "INSERT", "auto")]
 

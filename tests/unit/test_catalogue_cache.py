@@ -5,11 +5,12 @@ from typing import Any
 import pytest
 
 from segmentation.clock import format_timestamp, utc_now
-from segmentation.data import segments as segment_data
-from segmentation.data.segments import insert_segment, new_segment_item
+from segmentation.data import catalogue as catalogue_data
+from segmentation.data.segments import insert_segment
 from segmentation.domain import catalogue
 from segmentation.domain.catalogue import CATALOGUE, MISS_RECHECK_SECONDS
 from segmentation.domain.segments import create_segment
+from segmentation.model import Segment
 from tests.unit.conftest import Call
 
 
@@ -46,7 +47,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
 def created_elsewhere(slug: str, segment_id: int) -> None:
     """A segment created by another container: this one's cache is not told."""
-    insert_segment(new_segment_item(slug, segment_id, None, format_timestamp(utc_now())), "")
+    insert_segment(Segment(segment_id, slug, None, format_timestamp(utc_now())), "")
 
 
 def test_unknown_slugs_recheck_the_catalogue_at_most_once_per_interval(
@@ -98,7 +99,7 @@ def test_a_container_that_fell_behind_the_log_reloads(
     reads: Reads, clock: list[float], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(catalogue, "MAX_CHANGES_PER_QUERY", 3)
-    monkeypatch.setattr(segment_data, "MAX_CHANGES_PER_QUERY", 3)
+    monkeypatch.setattr(catalogue_data, "MAX_CHANGES_PER_QUERY", 3)
     CATALOGUE.segments()
     for n in range(4):
         created_elsewhere(f"S{n}", n + 1)

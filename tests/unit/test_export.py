@@ -17,15 +17,9 @@ from botocore.exceptions import ClientError
 
 from segmentation.clock import parse_timestamp, utc_now
 from segmentation.data.exports import MIN_PART_BYTES, MultipartFile, s3_client
-from segmentation.data.history import (
-    HistoryEvent,
-    HistoryOperation,
-    HistoryReason,
-    history_item,
-    history_month_partition,
-    history_shard,
-)
+from segmentation.data.history import history_item
 from segmentation.data.history_rows import event_row
+from segmentation.data.keys import history_month_partition, history_shard
 from segmentation.data.models import HistoryItem
 from segmentation.domain.export import (
     CSV_HEADER,
@@ -34,6 +28,7 @@ from segmentation.domain.export import (
     month_prefix,
     write_report,
 )
+from segmentation.model import HistoryEvent, HistoryOperation, HistoryReason
 from segmentation.settings import SETTINGS
 
 if TYPE_CHECKING:

@@ -14,21 +14,24 @@ from pynamodb.connection import Connection
 
 from local_stack.events import LambdaContext
 from segmentation.clock import ONE_MICROSECOND, format_timestamp, parse_timestamp, utc_now
-from segmentation.data.history import HistoryEvent, HistoryOperation, HistoryReason, user_history
+from segmentation.data.history import user_history
 from segmentation.data.keys import EXPIRY_INDEX_KEYS
 from segmentation.data.maintenance import pending_deletions
 from segmentation.data.memberships import user_memberships
 from segmentation.data.models import MembershipItem
-from segmentation.domain import maintenance, memberships, segments
+from segmentation.domain import maintenance, segments
 from segmentation.domain.maintenance import run_maintenance
 from segmentation.domain.memberships import (
     SegmentGrant,
     active_memberships,
     add_memberships,
-    is_active,
     remove_memberships,
 )
+from segmentation.domain.memberships import changes as membership_changes
+from segmentation.domain.memberships.rules import is_active
 from segmentation.domain.segments import create_segment, delete_segment
+from segmentation.model import HistoryEvent, HistoryOperation, HistoryReason
+from tests.support.clock import freeze_membership_clock
 from tests.unit.conftest import Call, load_function
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,7 +98,7 @@ def test_deleting_a_segment_records_one_exit_per_member(
     freeze(monkeypatch, segments, deleted_at)
     assert call("delete_segment", "DELETE", "/api/segments/A").status == 200
     # Invisible at once, long before any maintenance.
-    freeze(monkeypatch, memberships, deleted_at + SECOND)
+    freeze_membership_clock(monkeypatch, deleted_at + SECOND)
     assert all(active_memberships(user_id) == [] for user_id in range(1, 35))
     # The recreated slug (once the grace period is over) is a new segment, starts empty.
     freeze(monkeypatch, segments, deleted_at + GRACE + SECOND)
@@ -267,7 +270,7 @@ def test_re_add_racing_expiry_processing_keeps_state_and_history_consistent(
     expiry = utc_now() + MINUTE
     add_memberships(1, [SegmentGrant("A", expiry)])
     now = expiry + SECOND
-    freeze(monkeypatch, memberships, now)
+    freeze_membership_clock(monkeypatch, now)
 
     def re_add() -> object:
         return add_memberships(1, [SegmentGrant("A")])
@@ -277,7 +280,7 @@ def test_re_add_racing_expiry_processing_keeps_state_and_history_consistent(
         summary = run_maintenance(now=now)
     else:  # between the re-add's read and its write
         interleave_once(
-            monkeypatch, memberships, "user_memberships", lambda: run_maintenance(now=now)
+            monkeypatch, membership_changes, "user_memberships", lambda: run_maintenance(now=now)
         )
         re_add()
         summary = run_maintenance(now=now)

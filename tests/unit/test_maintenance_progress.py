@@ -10,12 +10,13 @@ from datetime import datetime, timedelta
 import pytest
 
 from segmentation.clock import format_timestamp, utc_now
-from segmentation.data.history import HistoryOperation, HistoryReason, user_history
+from segmentation.data.history import user_history
 from segmentation.data.maintenance import pending_deletions
 from segmentation.domain import maintenance, segments
 from segmentation.domain.maintenance import MaintenanceSummary, run_maintenance
 from segmentation.domain.memberships import SegmentGrant, add_memberships
 from segmentation.domain.segments import create_segment, delete_segment
+from segmentation.model import HistoryOperation, HistoryReason
 
 BATCH = 5
 UNITS_PER_RUN = 2  # batches (or tombstone checks) one run may do

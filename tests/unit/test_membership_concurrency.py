@@ -9,8 +9,7 @@ import pytest
 from segmentation.clock import utc_now
 from segmentation.data import memberships as membership_data
 from segmentation.data.history import user_history
-from segmentation.data.models import MembershipItem
-from segmentation.domain import memberships, retry
+from segmentation.domain import retry
 from segmentation.domain.maintenance import run_maintenance
 from segmentation.domain.memberships import (
     SegmentGrant,
@@ -19,8 +18,11 @@ from segmentation.domain.memberships import (
     change_memberships,
     remove_memberships,
 )
+from segmentation.domain.memberships import changes as membership_changes
+from segmentation.domain.memberships import reads as membership_reads
 from segmentation.domain.segments import create_segment, delete_segment
 from segmentation.errors import ConcurrentModification, SegmentAlreadyExists
+from segmentation.model import Membership
 from segmentation.settings import SETTINGS
 
 
@@ -33,7 +35,7 @@ def interleave(
     reads: list[int] = []
     competing = False
 
-    def read_then_compete(user_id: int) -> list[MembershipItem]:
+    def read_then_compete(user_id: int) -> list[Membership]:
         nonlocal competing
         items = real_read(user_id)
         if competing:  # the competitor's own reads are plain
@@ -47,7 +49,8 @@ def interleave(
                 competing = False
         return items
 
-    monkeypatch.setattr(memberships, "user_memberships", read_then_compete)
+    monkeypatch.setattr(membership_changes, "user_memberships", read_then_compete)
+    monkeypatch.setattr(membership_reads, "user_memberships", read_then_compete)
     return reads
 
 
@@ -125,7 +128,9 @@ def test_endless_contention_gives_up_cleanly(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_a_ramp_racing_first_reads_records_each_exposure_once() -> None:
-    from segmentation.data.segments import get_segment, update_segment_share
+    from dataclasses import replace
+
+    from segmentation.data.segments import get_segment, update_segment
     from segmentation.domain.catalogue import CATALOGUE
 
     # Given a 100% automatic segment this container has cached
@@ -134,7 +139,7 @@ def test_a_ramp_racing_first_reads_records_each_exposure_once() -> None:
     # When another container lowers it to 0% and this one still reads with 100%
     segment = get_segment("RAMP")
     assert segment is not None
-    update_segment_share(segment, 0, "unused-salt")
+    update_segment(segment, replace(segment, percent_buckets=0))
     assert [m.slug for m in active_memberships(1)] == ["RAMP"]
     # Then the exposure it handed out is recorded once and kept (a lowered share never
     # takes the segment back), and once caught up, new users no longer get it

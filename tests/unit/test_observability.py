@@ -11,7 +11,7 @@ import pytest
 
 from local_stack.events import LambdaContext, build_http_api_event
 from segmentation import observability
-from segmentation.data.history import HistoryOperation, HistoryReason
+from segmentation.model import HistoryOperation, HistoryReason
 from tests.unit.conftest import load_function
 
 

@@ -8,10 +8,10 @@ import pytest
 
 from segmentation.clock import format_timestamp, parse_timestamp, utc_now
 from segmentation.data.history import user_history
-from segmentation.domain import memberships
 from segmentation.domain.maintenance import run_maintenance
 from segmentation.domain.memberships import SegmentGrant, active_memberships, add_memberships
 from segmentation.domain.segments import create_segment
+from tests.support.clock import freeze_membership_clock
 from tests.unit.conftest import Call
 
 SECOND = timedelta(seconds=1)
@@ -23,7 +23,7 @@ def freeze(monkeypatch: pytest.MonkeyPatch) -> Any:
     """freeze(moment): the domain's clock reads `moment` from now on."""
 
     def set_clock(moment: datetime) -> None:
-        monkeypatch.setattr(memberships, "utc_now", lambda: moment)
+        freeze_membership_clock(monkeypatch, moment)
 
     return set_clock
 

@@ -9,7 +9,7 @@ from segmentation.domain.bucketing import (
     has_at_most_two_decimals,
     percent_to_buckets,
 )
-from segmentation.domain.catalogue import Segment
+from segmentation.model import Segment
 
 
 def _check_two_decimals(percent: float) -> float:

@@ -9,6 +9,7 @@ shards 0..N-1 still finds rows written with fewer) but never shrink.
 """
 
 import hashlib
+import uuid
 
 from segmentation.settings import SETTINGS
 
@@ -90,3 +91,25 @@ def history_event_key(at: str, slug: str, segment_id: int) -> str:
 
 def history_month_order(at: str, user_id: int, slug: str) -> str:
     return f"{at}#{user_id:019d}#{slug}"
+
+
+# --- S3 object keys (the exports bucket) ---------------------------------------------
+
+
+def export_object_key(month: str, filename: str) -> str:
+    """Unique per call: two exports of the same month never overwrite each other's file."""
+    return f"history/{month}/{uuid.uuid4().hex}/{filename}"
+
+
+def report_object_key(closed: bool, job_id: str, filename: str) -> str:
+    """Closed and open months live under their own prefixes, which the bucket's lifecycle
+    rules keep for different times."""
+    return f"reports/{'closed' if closed else 'open'}/{job_id}/{filename}"
+
+
+def piece_prefix(job_id: str) -> str:
+    return f"reports/pieces/{job_id}/"
+
+
+def piece_key(job_id: str, index: int) -> str:
+    return f"{piece_prefix(job_id)}{index:06d}"
