@@ -19,13 +19,10 @@ from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 
-# Credentials that reach nothing and the table names, before the models are imported.
-os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
-os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
-os.environ.setdefault("AWS_SESSION_TOKEN", "bench")
-os.environ["AWS_DEFAULT_REGION"] = os.environ["AWS_REGION"] = "us-east-1"
-os.environ["TABLE_NAME"] = "SegmentsTable"
-os.environ["HISTORY_TABLE_NAME"] = "HistoryTable"
+from bench.environment import function_environment
+
+# Before the models are imported: they read table names at import.
+os.environ.update(function_environment())
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
 from moto import mock_aws
