@@ -95,7 +95,7 @@ def test_the_link_checker_sees_a_broken_link(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("path", [README, DOCS / "README.md"], ids=["README.md", "docs/README.md"])
 def test_the_indexes_link_the_pending_pages(path: Path) -> None:
-    assert PENDING <= {target for target, _ in relative_links(path)}
+    assert {target for target, _ in relative_links(path)} >= PENDING
 
 
 def decision_records() -> list[Path]:
