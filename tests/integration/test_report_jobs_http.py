@@ -1,5 +1,5 @@
 """A report job over HTTP on the local stack: the API queues it, the stack's SQS poller
-runs the worker on moto, and the analyst polls and downloads, as in the README."""
+runs the worker on moto, and the analyst polls and downloads, as in docs/api-guide.md."""
 
 import gzip
 import time

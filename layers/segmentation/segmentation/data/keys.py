@@ -1,6 +1,6 @@
 """Every key the service stores under, and the shard counts that keep each key cool.
 
-Only this module builds keys. The shard counts come from the capacity model (README,
+Only this module builds keys. The shard counts come from the capacity model (docs/benchmarks.md,
 "Capacity at the target workload"): at 30,000 index writes/s into one segment and one
 month (a rollout of an automatic segment plus manual adds), each shard key stays under
 half of DynamoDB's 1,000 WCU/s per partition key. Readers (export, cleanup, expiry,

@@ -1,4 +1,4 @@
-"""PynamoDB models of the two tables (see the README's "Data model").
+"""PynamoDB models of the two tables (see docs/data-model.md).
 
 Main table (single-table design), keys `pk` / `sk` (all built in keys.py):
 - `SEGMENTS#<0..7>` / `<slug>`: the segment catalogue, sharded by slug; a deleted

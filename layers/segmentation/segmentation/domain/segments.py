@@ -4,7 +4,7 @@ A deleted segment's slug is reusable only after the deletion grace period
 (TOMBSTONE_GRACE_SECONDS), longer than any write can take: a membership write planned
 against the old generation from a container's cached catalogue lands before a new
 generation can exist, so no acknowledged add is ever written to a dead generation while
-the slug names a live one (README, "Deleting segments without a shared item").
+the slug names a live one (docs/decisions/0008-deleting-segments-without-a-shared-item.md).
 """
 
 from collections.abc import Callable
@@ -84,8 +84,7 @@ def _change_stored(slug: str, change: Callable[[Segment], Segment]) -> Segment:
 def change_share(slug: str, percent_buckets: int) -> Segment:
     """Sets the automatic share. Buckets are monotonic, so raising it keeps everyone who
     was in; lowering it only stops new users from joining, since a user who received the
-    segment holds a stored membership that keeps it (docs/api-guide.md, "Automatic
-    segments")."""
+    segment holds a stored membership that keeps it (see docs/api-guide.md, "Ramps")."""
     _check_share(percent_buckets)
 
     def change(stored: Segment) -> Segment:
