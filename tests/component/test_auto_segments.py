@@ -23,7 +23,7 @@ from segmentation.domain.bucketing import in_share
 from segmentation.domain.catalogue import CATALOGUE
 from segmentation.domain.memberships import active_memberships
 from tests.support.clock import past_deletion_grace
-from tests.unit.conftest import Call, load_function
+from tests.support.handlers import Call, load_function
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,7 +10,7 @@ from segmentation.data.segments import insert_segment, new_segment_item
 from segmentation.domain import catalogue
 from segmentation.domain.catalogue import CATALOGUE, MISS_RECHECK_SECONDS
 from segmentation.domain.segments import create_segment
-from tests.unit.conftest import Call
+from tests.support.handlers import Call
 
 
 class Reads:

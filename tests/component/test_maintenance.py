@@ -29,7 +29,7 @@ from segmentation.domain.memberships import (
     remove_memberships,
 )
 from segmentation.domain.segments import create_segment, delete_segment
-from tests.unit.conftest import Call, load_function
+from tests.support.handlers import Call, load_function
 
 ROOT = Path(__file__).resolve().parents[2]
 MINUTE = timedelta(minutes=1)
