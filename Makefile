@@ -53,8 +53,9 @@ typecheck: $(STAMP)
 scan: $(CHECKOV)
 	$(CHECKOV) --file template.yaml --framework cloudformation --compact --quiet --skip-download
 
+# In-process layers (docs/testing.md): pure unit tests, component tests on moto, the local stack.
 unit: $(STAMP)
-	$(BIN)/pytest tests/unit tests/local_stack -n 2 -q
+	$(BIN)/pytest tests/unit tests/component tests/local_stack -n 2 -q
 
 integration: $(STAMP)
 	$(BIN)/pytest tests/integration -q

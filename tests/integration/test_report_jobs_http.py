@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from local_stack.testing import RunningStack, running_stack
-from tests.integration.conftest import Client
+from tests.support.client import Client
 
 PATIENCE_SECONDS = 120  # generous: the machine running the tests may be busy
 

@@ -12,7 +12,7 @@ from local_stack.persistence import SNAPSHOT, DataFolderMismatch, LocalData
 from local_stack.template import DEFAULT_TEMPLATE, load_template
 from local_stack.testing import running_stack
 from segmentation_client import TimedGrant
-from tests.integration.conftest import Client
+from tests.support.client import Client
 
 
 def free_port() -> int:

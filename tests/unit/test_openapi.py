@@ -14,7 +14,7 @@ import pytest
 
 from local_stack.events import LambdaContext, build_http_api_event
 from local_stack.template import load_template
-from tests.unit.conftest import ROOT, load_function
+from tests.support.handlers import ROOT, load_function
 
 DOCS_ROUTES = {("GET", "/openapi.json"), ("GET", "/docs")}
 

@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.unit.conftest import Call
+from tests.support.handlers import Call
 
 FirstTouch = Callable[[Call, int], None]
 

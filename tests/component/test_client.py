@@ -1,13 +1,10 @@
-"""The Python client (clients/python) against the committed spec, and its transport against a
-scripted loopback server: SigV4 headers, Retry-After on 503, typed errors, cursors."""
+"""The Python client's transport (clients/python) against a scripted loopback server: SigV4
+headers, Retry-After on 503, typed errors, cursors."""
 
-import dataclasses
-import inspect
 import json
 import threading
 from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Any
 
 import pytest
 from botocore.credentials import Credentials
@@ -15,7 +12,6 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from segmentation_client import (
-    ROUTES,
     Conflict,
     InvalidRequest,
     NotFound,
@@ -23,41 +19,7 @@ from segmentation_client import (
     TimedGrant,
     Unavailable,
 )
-from segmentation_client.transport import SigV4, region_of
-
-SPEC = json.loads(
-    (Path(__file__).resolve().parents[2] / "functions/api_docs/openapi.json").read_text()
-)
-# Public methods that are not API operations.
-HELPERS = {"request", "download", "local", "deployed", "wait_for_report"}
-
-
-def test_every_operation_has_a_method_and_every_method_an_operation() -> None:
-    in_spec = {
-        operation["operationId"]: (method.upper(), path)
-        for path, operations in SPEC["paths"].items()
-        for method, operation in operations.items()
-    }
-    assert {name: (route.method, route.path) for name, route in ROUTES.items()} == in_spec
-    methods = {
-        name
-        for name, member in inspect.getmembers(SegmentationClient)
-        if callable(member) and not name.startswith("_")
-    }
-    assert methods - HELPERS == set(ROUTES)
-
-
-def test_every_method_returns_the_shape_its_spec_response_has() -> None:
-    schemas = SPEC["components"]["schemas"]
-    for path, operations in SPEC["paths"].items():
-        for operation in operations.values():
-            success = next(v for k, v in operation["responses"].items() if k.startswith("2"))
-            reference = success["content"]["application/json"]["schema"]["$ref"]
-            properties = schemas[reference.rsplit("/", 1)[1]]["properties"]
-            method = getattr(SegmentationClient, operation["operationId"])
-            returned = get_type_hints(method)["return"]
-            fields = {field.name for field in dataclasses.fields(returned)}
-            assert fields == {name.lower() for name in properties}, (path, returned)
+from segmentation_client.transport import SigV4
 
 
 class Script:
@@ -170,6 +132,4 @@ def test_local_requests_are_not_signed(serve: Any) -> None:
     assert "Authorization" not in script.seen[0].headers
 
 
-def test_the_region_comes_from_the_execute_api_url() -> None:
-    assert region_of("https://abc123.execute-api.eu-west-1.amazonaws.com/prod") == "eu-west-1"
-    assert region_of("https://api.example.com") is None
+# END

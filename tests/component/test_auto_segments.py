@@ -26,7 +26,7 @@ from segmentation.domain.memberships import changes as membership_changes
 from segmentation.domain.memberships import reads as membership_reads
 from segmentation.model import Membership, MembershipChange, MembershipState, StoredVersion
 from tests.support.clock import freeze_membership_clock, past_deletion_grace
-from tests.unit.conftest import Call, load_function
+from tests.support.handlers import Call, load_function
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -14,19 +14,20 @@ from segmentation.data.report_jobs import get_job
 from segmentation.domain import report_jobs
 from segmentation.domain.export import export_history
 from segmentation.domain.report_jobs import ReportJobOptions, ReportRequest, start_report
-from tests.unit.report_queues import drain, retry_at_once
-from tests.unit.test_export import (
+from tests.support.exports import (
     BOUNDARY_EVENTS,
     BUCKET,
     download,
-    exports_bucket,  # noqa: F401 - the fixture
     objects,
     open_uploads,
     store,
 )
+from tests.support.report_queues import drain, retry_at_once
 
 if TYPE_CHECKING:
-    from tests.unit.conftest import Call
+    from tests.support.handlers import Call
+
+pytestmark = pytest.mark.usefixtures("exports_bucket")
 
 # Four 8-day windows: several pieces, not hundreds of moto round trips.
 FEW_PIECES = ReportJobOptions(window_hours=8 * 24)

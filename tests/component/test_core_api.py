@@ -6,7 +6,7 @@ import pytest
 
 from segmentation.data.history import user_history
 from tests.support.clock import past_deletion_grace
-from tests.unit.conftest import Call
+from tests.support.handlers import Call
 
 
 def create(call: Call, slug: str, **extra: Any) -> int:

@@ -11,7 +11,7 @@ from segmentation.domain import catalogue
 from segmentation.domain.catalogue import CATALOGUE, MISS_RECHECK_SECONDS
 from segmentation.domain.segments import create_segment
 from segmentation.model import Segment
-from tests.unit.conftest import Call
+from tests.support.handlers import Call
 
 
 class Reads:

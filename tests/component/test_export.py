@@ -12,7 +12,6 @@ from urllib.parse import parse_qs, urlparse
 
 import boto3
 import pytest
-import requests
 from botocore.exceptions import ClientError
 
 from segmentation.clock import parse_timestamp, utc_now
@@ -25,42 +24,27 @@ from segmentation.domain.export import (
     CSV_HEADER,
     ExportOptions,
     export_history,
-    month_prefix,
     write_report,
 )
 from segmentation.model import HistoryEvent, HistoryOperation, HistoryReason
 from segmentation.settings import SETTINGS
+from tests.support.exports import (
+    BOUNDARY_EVENTS,
+    BUCKET,
+    download,
+    event,
+    objects,
+    open_uploads,
+    store,
+)
 
 if TYPE_CHECKING:
-    from tests.unit.conftest import Call
+    from tests.support.handlers import Call
 
-BUCKET = SETTINGS.exports_bucket
+pytestmark = pytest.mark.usefixtures("exports_bucket")
+
 HEADER = ",".join(CSV_HEADER)
 ROUTE = "/api/users/show_segments_history"
-
-
-@pytest.fixture(autouse=True)
-def exports_bucket(aws: None) -> None:
-    """The bucket the export writes to (the template's, or made here under its name)."""
-    names = {bucket["Name"] for bucket in s3_client().list_buckets().get("Buckets", [])}
-    if BUCKET not in names:
-        s3_client().create_bucket(Bucket=BUCKET)
-
-
-def event(
-    user_id: int,
-    slug: str,
-    at: str,
-    operation: HistoryOperation = HistoryOperation.INSERT,
-    reason: HistoryReason = HistoryReason.MANUAL,
-) -> HistoryEvent:
-    return HistoryEvent(user_id, slug, 1, operation, reason, at)
-
-
-def store(events: list[HistoryEvent]) -> None:
-    with HistoryItem.batch_write() as batch:
-        for item in events:
-            batch.save(history_item(item))
 
 
 def row(e: HistoryEvent) -> list[str]:
@@ -71,24 +55,9 @@ def report_order(events: list[HistoryEvent]) -> list[HistoryEvent]:
     return sorted(events, key=lambda e: (e.at, e.user_id, e.slug))
 
 
-def download(url: str) -> requests.Response:
-    """GET the presigned URL (moto answers it inside mock_aws)."""
-    reply = requests.get(url, timeout=30)
-    assert reply.status_code == 200, reply.text
-    return reply
-
-
 def csv_rows(text: str) -> list[list[str]]:
     assert text.startswith(HEADER + "\r\n"), text[:100]
     return list(csv.reader(io.StringIO(text, newline="")))[1:]
-
-
-def objects() -> list[str]:
-    return [o["Key"] for o in s3_client().list_objects_v2(Bucket=BUCKET).get("Contents", [])]
-
-
-def open_uploads() -> list[Any]:
-    return list(s3_client().list_multipart_uploads(Bucket=BUCKET).get("Uploads", []))
 
 
 def export(call: "Call", path: str, accept: str | None = None) -> Any:
@@ -96,33 +65,8 @@ def export(call: "Call", path: str, accept: str | None = None) -> Any:
     return call("export_history", "GET", f"{ROUTE}/{path}", headers=headers)
 
 
-BOUNDARY_EVENTS = [
-    event(7, "AVITO_B", "2023-12-31T23:59:59.999999Z"),  # December
-    event(7, "AVITO_A", "2024-01-01T00:00:00.000000Z"),  # first instant of January
-    event(3, "AVITO_A", "2024-01-15T12:00:00.000000Z", HistoryOperation.DELETE),
-    event(3, "AVITO_B", "2024-01-15T12:00:00.000000Z", reason=HistoryReason.TTL),
-    event(2, "AVITO_B", "2024-01-15T12:00:00.000000Z", reason=HistoryReason.AUTO),
-    event(
-        9,
-        "AVITO_A",
-        "2024-01-31T23:59:59.999999Z",  # last instant of January
-        HistoryOperation.DELETE,
-        HistoryReason.SEGMENT_DELETED,
-    ),
-    event(9, "AVITO_C", "2024-02-01T00:00:00.000000Z"),  # February
-]
-
-
 def january(events: list[HistoryEvent]) -> list[HistoryEvent]:
     return [e for e in events if e.at.startswith("2024-01")]
-
-
-def test_month_prefix_is_the_stored_timestamps_prefix() -> None:
-    assert [month_prefix(1970, 1), month_prefix(2024, 2), month_prefix(9999, 12)] == [
-        "1970-01",
-        "2024-02",
-        "9999-12",
-    ]
 
 
 def test_json_answer_links_the_months_csv(call: "Call") -> None:

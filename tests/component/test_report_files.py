@@ -13,7 +13,9 @@ from segmentation.data.report_files import (
     plan_parts,
     put_piece,
 )
-from tests.unit.test_export import BUCKET, exports_bucket, objects, open_uploads  # noqa: F401
+from tests.support.exports import BUCKET, objects, open_uploads
+
+pytestmark = pytest.mark.usefixtures("exports_bucket")
 
 MIB = 1024 * 1024
 

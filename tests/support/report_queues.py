@@ -1,6 +1,5 @@
 """Runs the report jobs' queues inside mock_aws, as the local stack's poller does."""
 
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -9,9 +8,8 @@ from local_stack.events import LambdaContext
 from local_stack.queues import poll_once, sqs_sources
 from local_stack.template import load_template
 from segmentation.settings import SETTINGS
-from tests.unit.conftest import load_function
+from tests.support.handlers import ROOT, load_function
 
-ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = load_template(ROOT / "template.yaml")
 
 

@@ -11,17 +11,8 @@ import pytest
 
 from local_stack.events import LambdaContext, build_http_api_event
 from segmentation import observability
-from segmentation.model import HistoryOperation, HistoryReason
-from tests.unit.conftest import load_function
-
-
-def _json_lines(text: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
-
-
-def _emf(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [line for line in lines if "_aws" in line]
-
+from tests.support.handlers import load_function
+from tests.support.logs import json_lines
 
 Logs = Callable[[], list[dict[str, Any]]]
 
@@ -32,7 +23,7 @@ def logs() -> Iterator[Logs]:
     buffer = io.StringIO()
     handlers = [h for h in observability.LOGGER.handlers if isinstance(h, logging.StreamHandler)]
     previous = [handler.setStream(buffer) for handler in handlers]
-    yield lambda: _json_lines(buffer.getvalue())
+    yield lambda: json_lines(buffer.getvalue())
     for handler, stream in zip(handlers, previous, strict=True):
         handler.setStream(stream)
 
@@ -81,51 +72,6 @@ def test_the_request_log_names_the_user_and_segment_only(logs: Logs) -> None:
     assert "NO_SUCH" not in json.dumps(request)  # that is the body's content
 
 
-def test_membership_changes_are_counted_per_reason(capfd: pytest.CaptureFixture[str]) -> None:
-    class Change:
-        def __init__(self, operation: HistoryOperation, reason: HistoryReason) -> None:
-            self.operation = operation
-            self.reason = reason
-
-    observability.count_segment_created()
-    observability.count_rows_exported(42)
-    observability.count_membership_changes(
-        [
-            Change(HistoryOperation.INSERT, HistoryReason.MANUAL),
-            Change(HistoryOperation.INSERT, HistoryReason.MANUAL),
-            Change(HistoryOperation.DELETE, HistoryReason.TTL),
-            Change(HistoryOperation.INSERT, HistoryReason.AUTO),
-        ]
-    )
-    observability.flush_metrics()
-    blobs = _emf(_json_lines(capfd.readouterr().out))
-
-    plain = next(blob for blob in blobs if "reason" not in blob)
-    assert plain["SegmentsCreated"] == [1.0]
-    assert plain["RowsExported"] == [42.0]
-    assert plain["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Segmentation"
-
-    by_reason = {blob["reason"]: blob for blob in blobs if "reason" in blob}
-    assert set(by_reason) == {"manual", "ttl", "auto"}
-    assert by_reason["manual"]["MembershipsAdded"] == [2.0]
-    assert "MembershipsRemoved" not in by_reason["manual"]
-    assert by_reason["ttl"]["MembershipsRemoved"] == [1.0]
-    assert by_reason["ttl"]["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["reason", "service"]]
-
-
-def test_the_handler_wrapper_flushes_metrics(capfd: pytest.CaptureFixture[str]) -> None:
-    def handler(event: dict[str, Any], context: Any) -> str:
-        observability.count_segment_created()
-        return "done"
-
-    wrapped = observability.observed(handler)
-    assert wrapped({}, LambdaContext("probe")) == "done"
-    blobs = _emf(_json_lines(capfd.readouterr().out))
-    assert [blob for blob in blobs if "SegmentsCreated" in blob]
-    observability.flush_metrics()
-    assert _emf(_json_lines(capfd.readouterr().out)) == []  # nothing left over
-
-
 def test_a_bug_is_logged_with_its_correlation_id_and_re_raised(
     logs: Logs, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -141,25 +87,6 @@ def test_a_bug_is_logged_with_its_correlation_id_and_re_raised(
     assert error["level"] == "ERROR"
     assert error["correlation_id"] == "req-123"
     assert "RuntimeError" in error["exception"]
-
-
-@pytest.mark.parametrize(
-    ("environment", "expected"),
-    [
-        ({}, False),  # outside Lambda: no X-Ray daemon to talk to
-        ({"LAMBDA_TASK_ROOT": "/var/task"}, True),
-        ({"LAMBDA_TASK_ROOT": "/var/task", "POWERTOOLS_TRACE_DISABLED": "true"}, False),
-        ({"LAMBDA_TASK_ROOT": "/var/task", "AWS_SAM_LOCAL": "true"}, False),
-    ],
-)
-def test_tracing_only_inside_lambda_unless_disabled(
-    monkeypatch: pytest.MonkeyPatch, environment: dict[str, str], expected: bool
-) -> None:
-    for name in ("LAMBDA_TASK_ROOT", "POWERTOOLS_TRACE_DISABLED", "AWS_SAM_LOCAL"):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in environment.items():
-        monkeypatch.setenv(name, value)
-    assert observability.tracing_enabled() is expected
 
 
 @pytest.mark.parametrize("content_type", ["multipart/form-data", "text/plain", "application/xml"])

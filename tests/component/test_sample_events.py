@@ -11,7 +11,7 @@ import pytest
 from local_stack.events import LambdaContext
 from local_stack.template import load_template
 from segmentation.settings import SETTINGS
-from tests.unit.conftest import ROOT, load_function
+from tests.support.handlers import ROOT, load_function
 
 TEMPLATE = load_template(ROOT / "template.yaml")
 FUNCTIONS = sorted(spec.code_uri.name for spec in TEMPLATE.functions().values())

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.unit.conftest import Call
+from tests.support.handlers import Call
 
 # (function, method, path) of every endpoint that takes a JSON body.
 JSON_ENDPOINTS = [

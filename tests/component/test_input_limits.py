@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from tests.unit.conftest import Call
+from tests.support.handlers import Call
 
 ADD_PATH = "/api/users/1/add_to_segment"
 

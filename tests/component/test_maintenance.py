@@ -32,7 +32,7 @@ from segmentation.domain.memberships.rules import is_active
 from segmentation.domain.segments import create_segment, delete_segment
 from segmentation.model import HistoryEvent, HistoryOperation, HistoryReason
 from tests.support.clock import freeze_membership_clock
-from tests.unit.conftest import Call, load_function
+from tests.support.handlers import Call, load_function
 
 ROOT = Path(__file__).resolve().parents[2]
 MINUTE = timedelta(minutes=1)

@@ -12,7 +12,7 @@ from segmentation.domain.maintenance import run_maintenance
 from segmentation.domain.memberships import SegmentGrant, active_memberships, add_memberships
 from segmentation.domain.segments import create_segment
 from tests.support.clock import freeze_membership_clock
-from tests.unit.conftest import Call
+from tests.support.handlers import Call
 
 SECOND = timedelta(seconds=1)
 MICROSECOND = timedelta(microseconds=1)
