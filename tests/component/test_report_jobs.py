@@ -10,6 +10,7 @@ import pytest
 from segmentation.data import report_jobs as report_jobs_data
 from segmentation.data.exports import s3_client
 from segmentation.data.history_watermark import advance_history_watermark
+from segmentation.data.keys import report_job_key
 from segmentation.data.report_jobs import get_job
 from segmentation.domain import report_jobs
 from segmentation.domain.export import export_history
@@ -286,7 +287,7 @@ def test_a_dead_letter_of_a_failed_attempt_never_fails_its_replacement(call: "Ca
     old = get_job(first.id)
     assert old is not None
     drain()  # the first attempt runs (its tasks are used up); then say it failed
-    report_jobs_data.ReportJobItem(*report_jobs_data._item_key(first.id)).update(
+    report_jobs_data.ReportJobItem(*report_job_key(first.id)).update(
         actions=[report_jobs_data.ReportJobItem.status.set("failed")]
     )
     second = start_report(ReportRequest(2024, 1), FEW_PIECES)

@@ -28,6 +28,10 @@ COUNTER_PARTITION = "COUNTER"
 CATALOGUE_VERSION_PARTITION = "CATALOGUE"
 CATALOGUE_VERSION_SORT_KEY = "VERSION"
 CATALOGUE_LOG_PARTITION = "CATALOGUE_LOG"
+REPORT_JOB_PREFIX = "REPORT#"
+REPORT_JOB_SORT_KEY = "JOB"
+# One item: every history event stamped before its value is written.
+HISTORY_WATERMARK_KEY = ("HISTORY_WATERMARK", "FINAL_BEFORE")
 
 
 def stable_shard(text: str, shards: int) -> int:
@@ -69,6 +73,14 @@ CATALOGUE_PARTITIONS = [f"SEGMENTS#{shard}" for shard in range(CATALOGUE_SHARDS)
 
 def catalogue_log_sort_key(version: int) -> str:
     return f"{version:012d}"
+
+
+def report_job_key(job_id: str) -> tuple[str, str]:
+    return f"{REPORT_JOB_PREFIX}{job_id}", REPORT_JOB_SORT_KEY
+
+
+def report_job_id(partition: str) -> str:
+    return partition.removeprefix(REPORT_JOB_PREFIX)
 
 
 def deletion_sort_key(segment_id: int) -> str:
