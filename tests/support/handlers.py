@@ -1,31 +1,20 @@
 """Running a function's Lambda handler in-process with an API Gateway (HTTP API) event."""
 
-import importlib.util
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from local_stack.events import LambdaContext, build_http_api_event
+from local_stack.modules import import_file
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def load_function(name: str) -> ModuleType:
     """functions/<name>/app.py, imported once (as a Lambda container would)."""
-    module_name = f"functions_{name}_app"
-    if module_name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            module_name, ROOT / "functions" / name / "app.py"
-        )
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[module_name]
+    return import_file(ROOT / "functions" / name / "app.py", f"functions_{name}_app")
 
 
 class Reply:
