@@ -6,13 +6,12 @@ is half-done when this answers: every write of the service is one conditional re
 one transaction. Any other AWS error is a bug and stays a 500, so that it gets seen.
 """
 
-import json
-
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 from pynamodb.exceptions import PynamoDBException
 
+from segmentation.api.schemas import ErrorResponse, json_text
 from segmentation.observability import LOGGER
 
 RETRY_AFTER_SECONDS = 1
@@ -83,7 +82,7 @@ def unavailable_response(message: str = UNAVAILABLE_MESSAGE) -> Response[str]:
     return Response(
         status_code=503,
         content_type=content_types.APPLICATION_JSON,
-        body=json.dumps({"message": message}),
+        body=json_text(ErrorResponse(message=message)),
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
 
