@@ -6,10 +6,9 @@ is half-done when this answers: every write of the service is one conditional re
 one transaction. Any other AWS error is a bug and stays a 500, so that it gets seen.
 """
 
-import json
-
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 
+from segmentation.api.schemas import ErrorResponse, json_text
 from segmentation.data.aws_errors import AWS_ERRORS, is_transient
 from segmentation.observability import LOGGER
 
@@ -22,7 +21,7 @@ def unavailable_response(message: str = UNAVAILABLE_MESSAGE) -> Response[str]:
     return Response(
         status_code=503,
         content_type=content_types.APPLICATION_JSON,
-        body=json.dumps({"message": message}),
+        body=json_text(ErrorResponse(message=message)),
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
 
