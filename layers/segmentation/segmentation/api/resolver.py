@@ -40,7 +40,7 @@ def json_response(
     status_code: int, body: BaseModel, headers: dict[str, str] | None = None
 ) -> Response[str]:
     """`body`, the response model the route declares for `status_code` in OpenAPI
-    (tests/unit/test_response_schemas.py checks every route's real answers against it)."""
+    (tests/component/test_response_schemas.py checks every route's real answers against it)."""
     return Response(
         status_code=status_code,
         content_type=content_types.APPLICATION_JSON,

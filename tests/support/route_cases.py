@@ -15,8 +15,8 @@ import boto3
 from segmentation.data.history_watermark import advance_history_watermark
 from segmentation.domain.report_jobs import ReportJobOptions, ReportRequest, start_report
 from segmentation.settings import SETTINGS
-from tests.unit.conftest import Call
-from tests.unit.report_queues import drain
+from tests.support.handlers import Call
+from tests.support.report_queues import drain
 
 Given = Callable[[Call], dict[str, str]]  # prepares the world; values for the case's path
 

@@ -1,6 +1,6 @@
 """Every route's real answers against its OpenAPI spec: the status is one the route declares,
 the body validates against the schema declared for that status, with its content type and
-declared headers. The requests are tests/unit/route_cases.py's table; a route of the spec
+declared headers. The requests are tests/support/route_cases.py's table; a route of the spec
 without a row there, or a declared status no case reaches, fails here."""
 
 import json
@@ -15,8 +15,8 @@ from jsonschema import Draft202012Validator
 from moto.core.botocore_stubber import BotocoreStubber
 
 from local_stack.template import load_template
-from tests.unit.conftest import ROOT, Call
-from tests.unit.route_cases import CASES, Case, generic_cases
+from tests.support.handlers import ROOT, Call
+from tests.support.route_cases import CASES, Case, generic_cases
 
 SPEC: dict[str, Any] = json.loads((ROOT / "functions/api_docs/openapi.json").read_text())
 OPERATIONS = {
