@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from bench.key_load import Charges, family, table_specs
 from local_stack.dynamodb_recorder import read_records
@@ -34,6 +36,16 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Running
         yield stack, path
 
 
+def _session() -> requests.Session:
+    """A caller that retries a 503 after its Retry-After, as the Python client does: a
+    loaded machine makes moto slow enough for the service to answer "retry shortly", and
+    every call here is idempotent. This test measures keys, not availability."""
+    session = requests.Session()
+    retry = Retry(total=5, status_forcelist=[503], allowed_methods=None, backoff_factor=0.5)
+    session.mount("http://", HTTPAdapter(max_retries=retry))
+    return session
+
+
 def _call(session: requests.Session, method: str, url: str, body: object = None) -> None:
     reply = session.request(method, url, json=body, timeout=30)
     assert reply.status_code in {200, 201}, reply.text
@@ -44,14 +56,14 @@ def test_no_per_user_path_shares_a_key_and_indexes_spread(
 ) -> None:
     stack, path = recorded
     base = stack.base_url
-    session = requests.Session()
+    session = _session()
     _call(session, "POST", f"{base}/api/segments", {"slug": "ROLLOUT"})
     _call(session, "POST", f"{base}/api/segments", {"slug": "EVERYONE", "percent": 100})
     path.touch()
     before = len(read_records(path))
 
     def user_requests(n: int) -> None:
-        own = requests.Session()
+        own = _session()
         _call(own, "POST", f"{base}/api/users/{1000 + n}/add_to_segment", ["ROLLOUT"])
         timed = [{"slug": "ROLLOUT", "ttl_seconds": 3600}]
         _call(own, "POST", f"{base}/api/users/{5000 + n}/add_to_segment", timed)
