@@ -21,7 +21,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from local_stack.aws import aws_client
+from local_stack.aws import DUMMY_KEY
 from local_stack.cfn import REGION, TemplateError
 from local_stack.template import Template, queue_url
 
@@ -71,13 +71,29 @@ def stream_sources(template: Template) -> list[StreamSource]:
     return sources
 
 
+# A read that gets no answer is given up after seconds, not botocore's 60 s times five:
+# the same iterator is simply read again (moto's iterators can be reused).
+_POLL_CONFIG = Config(
+    connect_timeout=5, read_timeout=5, retries={"mode": "standard", "total_max_attempts": 2}
+)
+
+
 def streams_client(endpoint_url: str | None) -> Any:
     """Inside mock_aws, the regional endpoint: moto does not know botocore's account-based
     streams endpoint (`<account>.streams-ddb.<region>...`)."""
     if endpoint_url is not None:
-        return aws_client("dynamodbstreams", endpoint_url)
+        return boto3.client(
+            "dynamodbstreams",
+            endpoint_url=endpoint_url,
+            region_name=REGION,
+            aws_access_key_id=DUMMY_KEY,
+            aws_secret_access_key=DUMMY_KEY,
+            config=_POLL_CONFIG,
+        )
     return boto3.client(
-        "dynamodbstreams", region_name=REGION, config=Config(account_id_endpoint_mode="disabled")
+        "dynamodbstreams",
+        region_name=REGION,
+        config=_POLL_CONFIG.merge(Config(account_id_endpoint_mode="disabled")),
     )
 
 

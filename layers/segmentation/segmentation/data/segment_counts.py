@@ -11,8 +11,10 @@ its markers and adds nothing twice; a chunk either lands whole or not at all.
 
 import time
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
+from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
@@ -82,6 +84,12 @@ def stream_batch(event: dict[str, Any]) -> StreamBatch | None:
     )
 
 
+@cache
+def _connection() -> Connection:
+    """One per container: a batch after batch on one stream shard reuses its client."""
+    return budgeted_connection(SETTINGS.region)
+
+
 def _batch_id(batch: StreamBatch) -> str:
     # The stream's label (its creation time) keeps a recreated stream's numbers apart.
     label = batch.stream.rsplit("/", 1)[-1]
@@ -99,7 +107,7 @@ def apply_count_chunk(batch: StreamBatch, chunk: int, deltas: dict[int, int]) ->
     )
     shard = segment_count_shard(f"{_batch_id(batch)}#{chunk}")
     try:
-        with TransactWrite(connection=budgeted_connection(SETTINGS.region)) as transaction:
+        with TransactWrite(connection=_connection()) as transaction:
             transaction.save(marker, condition=CountBatchItem.pk.does_not_exist())
             for segment_id, delta in sorted(deltas.items()):
                 counter = SegmentCountItem(
