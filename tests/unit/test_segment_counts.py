@@ -229,3 +229,14 @@ def test_an_unknown_segment_is_404(call: Call) -> None:
     assert reply.status == 404
     assert reply.json == {"message": "unknown segment(s): NOPE"}
     assert call("get_segment", "GET", "/api/segments/bad%20slug").status == 400
+
+
+def test_the_local_stack_reads_the_event_source_from_the_template() -> None:
+    from local_stack.streams import stream_sources
+    from local_stack.template import load_template
+    from tests.unit.conftest import ROOT
+
+    (source,) = stream_sources(load_template(ROOT / "template.yaml"))
+    assert source == StreamSource(
+        "SegmentCountsFunction", "HistoryTable", 1000, 100, "SegmentCountsFailuresQueue"
+    )
