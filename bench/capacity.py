@@ -92,15 +92,15 @@ def _scenarios() -> list[Scenario]:
     def catalogue_of(segments: int) -> Callable[[], None]:
         def prepare() -> None:
             from segmentation.data.models import SegmentItem
-            from segmentation.data.segments import new_segment_item
+            from segmentation.data.segments import segment_item
+            from segmentation.model import Segment
 
             with SegmentItem.batch_write() as batch:  # as many segments as the workload has
                 for n in range(segments):
-                    batch.save(
-                        new_segment_item(
-                            f"SEGMENT_{n:04d}", 10_000 + n, "an experiment", soon.isoformat()
-                        )
+                    segment = Segment(
+                        10_000 + n, f"SEGMENT_{n:04d}", "an experiment", soon.isoformat()
                     )
+                    batch.save(segment_item(segment))
             CATALOGUE.reset()
             CATALOGUE.segments()
 

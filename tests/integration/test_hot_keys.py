@@ -18,7 +18,7 @@ from local_stack.template import DEFAULT_TEMPLATE, load_template
 from local_stack.testing import RunningStack, running_stack
 
 USERS = 240
-# Least distinct keys each index must show for 240 users (README, "Capacity").
+# Least distinct keys each index must show for 240 users (docs/benchmarks.md, "Capacity").
 LEAST_SPREAD = {
     "HistoryTable/history_by_month": 32,
     "SegmentsTable/members_by_segment_v2": 8,

@@ -11,7 +11,7 @@ import pytest
 
 from local_stack.testing import RunningStack
 from segmentation_client import InvalidRequest, NotFound
-from tests.integration.conftest import Client
+from tests.support.client import Client
 
 PATIENCE_SECONDS = 180  # generous: the machine running the tests may be busy
 

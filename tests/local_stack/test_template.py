@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import pytest
-import yaml
 
 from local_stack.template import (
     DEFAULT_TEMPLATE,
@@ -12,14 +11,7 @@ from local_stack.template import (
     load_template,
     parse_rate,
 )
-
-
-def raw_template() -> dict:
-    class Loader(yaml.SafeLoader):
-        pass
-
-    Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
-    return yaml.load(DEFAULT_TEMPLATE.read_text(), Loader=Loader)
+from tests.support.template import raw_template
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -6,9 +6,8 @@ from pynamodb.attributes import UnicodeAttribute
 from pynamodb.exceptions import UpdateError
 
 from segmentation.data.aws_errors import condition_failed
+from segmentation.data.keys import HISTORY_WATERMARK_KEY as _KEY
 from segmentation.data.models import MainTableItem
-
-_KEY = ("HISTORY_WATERMARK", "FINAL_BEFORE")
 
 
 class WatermarkItem(MainTableItem):

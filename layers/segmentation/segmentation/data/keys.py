@@ -1,6 +1,6 @@
 """Every key the service stores under, and the shard counts that keep each key cool.
 
-Only this module builds keys. The shard counts come from the capacity model (README,
+Only this module builds keys. The shard counts come from the capacity model (docs/benchmarks.md,
 "Capacity at the target workload"): at 30,000 index writes/s into one segment and one
 month (a rollout of an automatic segment plus manual adds), each shard key stays under
 half of DynamoDB's 1,000 WCU/s per partition key. Readers (export, cleanup, expiry,
@@ -9,6 +9,7 @@ shards 0..N-1 still finds rows written with fewer) but never shrink.
 """
 
 import hashlib
+import uuid
 
 from segmentation.settings import SETTINGS
 
@@ -30,6 +31,10 @@ COUNTER_PARTITION = "COUNTER"
 CATALOGUE_VERSION_PARTITION = "CATALOGUE"
 CATALOGUE_VERSION_SORT_KEY = "VERSION"
 CATALOGUE_LOG_PARTITION = "CATALOGUE_LOG"
+REPORT_JOB_PREFIX = "REPORT#"
+REPORT_JOB_SORT_KEY = "JOB"
+# One item: every history event stamped before its value is written.
+HISTORY_WATERMARK_KEY = ("HISTORY_WATERMARK", "FINAL_BEFORE")
 
 
 def stable_shard(text: str, shards: int) -> int:
@@ -100,6 +105,14 @@ def catalogue_log_sort_key(version: int) -> str:
     return f"{version:012d}"
 
 
+def report_job_key(job_id: str) -> tuple[str, str]:
+    return f"{REPORT_JOB_PREFIX}{job_id}", REPORT_JOB_SORT_KEY
+
+
+def report_job_id(partition: str) -> str:
+    return partition.removeprefix(REPORT_JOB_PREFIX)
+
+
 def deletion_sort_key(segment_id: int) -> str:
     return f"{segment_id:020d}"
 
@@ -120,3 +133,25 @@ def history_event_key(at: str, slug: str, segment_id: int) -> str:
 
 def history_month_order(at: str, user_id: int, slug: str) -> str:
     return f"{at}#{user_id:019d}#{slug}"
+
+
+# --- S3 object keys (the exports bucket) ---------------------------------------------
+
+
+def export_object_key(month: str, filename: str) -> str:
+    """Unique per call: two exports of the same month never overwrite each other's file."""
+    return f"history/{month}/{uuid.uuid4().hex}/{filename}"
+
+
+def report_object_key(closed: bool, job_id: str, filename: str) -> str:
+    """Closed and open months live under their own prefixes, which the bucket's lifecycle
+    rules keep for different times."""
+    return f"reports/{'closed' if closed else 'open'}/{job_id}/{filename}"
+
+
+def piece_prefix(job_id: str) -> str:
+    return f"reports/pieces/{job_id}/"
+
+
+def piece_key(job_id: str, index: int) -> str:
+    return f"{piece_prefix(job_id)}{index:06d}"

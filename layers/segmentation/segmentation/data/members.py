@@ -14,6 +14,7 @@ from typing import Any
 from segmentation.data.history_rows import dynamodb_client
 from segmentation.data.keys import MEMBER_SHARDS, member_index_keys, user_partition
 from segmentation.data.models import MembershipItem
+from segmentation.model import MembershipState
 from segmentation.settings import SETTINGS
 from segmentation.values import MAX_USER_ID
 
@@ -47,7 +48,7 @@ class MemberRow:
     """One membership item of the generation, whatever its state (removed ones included)."""
 
     user_id: int
-    state: str
+    state: MembershipState
     source: str
     added_at: str
     expires_at: str | None
@@ -64,7 +65,7 @@ def _row(item: dict[str, Any]) -> MemberRow:
     expires = item.get("expires_at")
     return MemberRow(
         user_id=int(item["user_id"]["N"]),
-        state=item["state"]["S"],
+        state=MembershipState(item["state"]["S"]),
         source=item["source"]["S"],
         added_at=item["added_at"]["S"],
         expires_at=None if expires is None else expires["S"],

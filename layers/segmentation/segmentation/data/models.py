@@ -1,4 +1,4 @@
-"""PynamoDB models of the two tables (see the README's "Data model").
+"""PynamoDB models of the two tables (see docs/data-model.md).
 
 Main table (single-table design), keys `pk` / `sk` (all built in keys.py):
 - `SEGMENTS#<0..7>` / `<slug>`: the segment catalogue, sharded by slug; a deleted
@@ -16,7 +16,12 @@ Main table (single-table design), keys `pk` / `sk` (all built in keys.py):
 History table, keys `user_id` / `event_key`, never expires anything.
 """
 
-from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import (
+    BooleanAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    VersionAttribute,
+)
 from pynamodb.indexes import (
     AllProjection,
     GlobalSecondaryIndex,
@@ -29,15 +34,20 @@ from segmentation.data.aws_timeouts import AWS_CALL_BUDGET
 from segmentation.settings import SETTINGS
 
 
-class MainTableItem(Model):
-    """The main table's keys and connection settings (time budgets), for every item kind."""
+class BudgetedConnection:
+    """Connection settings of every table: the region and the time budgets of AWS calls."""
 
-    class Meta:
+    region = SETTINGS.region
+    connect_timeout_seconds = AWS_CALL_BUDGET.connect_timeout_seconds
+    read_timeout_seconds = AWS_CALL_BUDGET.read_timeout_seconds
+    max_retry_attempts = AWS_CALL_BUDGET.max_retry_attempts
+
+
+class MainTableItem(Model):
+    """The main table's keys and connection settings, for every item kind."""
+
+    class Meta(BudgetedConnection):
         table_name = SETTINGS.table_name
-        region = SETTINGS.region
-        connect_timeout_seconds = AWS_CALL_BUDGET.connect_timeout_seconds
-        read_timeout_seconds = AWS_CALL_BUDGET.read_timeout_seconds
-        max_retry_attempts = AWS_CALL_BUDGET.max_retry_attempts
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
@@ -123,20 +133,17 @@ class MembershipsByExpiryIndex(GlobalSecondaryIndex["MembershipItem"]):
 
 
 class MembershipItem(MainTableItem):
-    """A user's membership in one segment generation.
-
-    Removal keeps the item with state `removed`: it carries the last change time that
-    keeps history timestamps increasing, and doubles as an explicit exclusion.
-    """
+    """A user's membership in one segment generation (model.Membership)."""
 
     user_id = NumberAttribute()
     slug = UnicodeAttribute()
     segment_id = NumberAttribute()
-    state = UnicodeAttribute()  # MembershipState
-    source = UnicodeAttribute()  # MembershipSource
+    state = UnicodeAttribute()  # model.MembershipState
+    source = UnicodeAttribute()  # model.MembershipSource
     added_at = UnicodeAttribute()
     changed_at = UnicodeAttribute()
-    version = NumberAttribute()
+    # Every save and delete holds only at the version read, and a save advances it.
+    version = VersionAttribute()
     expires_at = UnicodeAttribute(null=True)
     expiry_shard = UnicodeAttribute(null=True)  # set only while active with an expiry
     member_segment = UnicodeAttribute()  # keys.member_index_key
@@ -158,19 +165,15 @@ class HistoryItem(Model):
     """One entry into or exit from a segment. The key is deterministic, so a retried
     write of the same event meets its own condition instead of duplicating it."""
 
-    class Meta:
+    class Meta(BudgetedConnection):
         table_name = SETTINGS.history_table_name
-        region = SETTINGS.region
-        connect_timeout_seconds = AWS_CALL_BUDGET.connect_timeout_seconds
-        read_timeout_seconds = AWS_CALL_BUDGET.read_timeout_seconds
-        max_retry_attempts = AWS_CALL_BUDGET.max_retry_attempts
 
     user_id = NumberAttribute(hash_key=True)
     event_key = UnicodeAttribute(range_key=True)  # "<timestamp>#<slug>#<segment id>"
     slug = UnicodeAttribute()
     segment_id = NumberAttribute()
-    operation = UnicodeAttribute()  # HistoryOperation
-    reason = UnicodeAttribute()  # HistoryReason
+    operation = UnicodeAttribute()  # model.HistoryOperation
+    reason = UnicodeAttribute()  # model.HistoryReason
     at = UnicodeAttribute()
     month_shard = UnicodeAttribute()
     month_order = UnicodeAttribute()

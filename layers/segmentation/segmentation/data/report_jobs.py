@@ -12,10 +12,8 @@ from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError, UpdateError
 
 from segmentation.data.aws_errors import condition_failed
+from segmentation.data.keys import report_job_id, report_job_key
 from segmentation.data.models import MainTableItem
-
-JOB_PREFIX = "REPORT#"
-JOB_SORT_KEY = "JOB"
 
 
 class ReportJobItem(MainTableItem):
@@ -56,14 +54,10 @@ class JobRecord:
     attempt: str = ""
 
 
-def _item_key(job_id: str) -> tuple[str, str]:
-    return f"{JOB_PREFIX}{job_id}", JOB_SORT_KEY
-
-
 def _record(item: ReportJobItem) -> JobRecord:
     done = {str(k): int(v) for k, v in (item.done.as_dict() if item.done else {}).items()}
     return JobRecord(
-        id=item.pk.removeprefix(JOB_PREFIX),
+        id=report_job_id(item.pk),
         status=item.status,
         year=int(item.year),
         month=int(item.month),
@@ -84,7 +78,7 @@ def _record(item: ReportJobItem) -> JobRecord:
 def create_job(record: JobRecord, created_at: str, replace: bool) -> JobRecord | None:
     """Stores a new job; None when the id is taken. With `replace`, a failed job or one
     whose file's retention has ended gives way (a closed month is built again)."""
-    pk, sk = _item_key(record.id)
+    pk, sk = report_job_key(record.id)
     item = ReportJobItem(
         pk,
         sk,
@@ -117,7 +111,7 @@ def create_job(record: JobRecord, created_at: str, replace: bool) -> JobRecord |
 
 
 def get_job(job_id: str) -> JobRecord | None:
-    pk, sk = _item_key(job_id)
+    pk, sk = report_job_key(job_id)
     try:
         return _record(ReportJobItem.get(pk, sk, consistent_read=True))
     except ReportJobItem.DoesNotExist:
@@ -125,7 +119,7 @@ def get_job(job_id: str) -> JobRecord | None:
 
 
 def _updated(job_id: str, *actions: object, condition: object = None) -> JobRecord:
-    item = ReportJobItem(*_item_key(job_id))
+    item = ReportJobItem(*report_job_key(job_id))
     item.update(actions=list(actions), condition=condition)  # type: ignore[arg-type]
     return _record(item)
 

@@ -7,16 +7,15 @@ recorded, i.e. from their first read on (docs/members.md).
 """
 
 from dataclasses import dataclass
-from datetime import datetime
 
-from segmentation.clock import parse_timestamp, utc_now
-from segmentation.data.members import FIRST_POSITION, MemberRow, read_member_rows
+from segmentation.clock import utc_now
+from segmentation.data.members import FIRST_POSITION, read_member_rows
 from segmentation.data.segment_counts import member_count
 from segmentation.data.segments import get_segment
-from segmentation.domain.catalogue import Segment, segment_of
 from segmentation.domain.member_cursor import decode_cursor, encode_cursor
-from segmentation.domain.memberships import MembershipState
+from segmentation.domain.memberships.rules import is_active
 from segmentation.errors import InvalidRequest, SegmentNotFound
+from segmentation.model import Segment
 
 DEFAULT_PAGE_LIMIT = 100
 MAX_PAGE_LIMIT = 1000
@@ -47,17 +46,10 @@ class SegmentSummary:
 
 def live_segment(slug: str) -> Segment:
     """The slug's live segment generation, read consistently; SegmentNotFound otherwise."""
-    item = get_segment(slug)
-    if item is None:
+    segment = get_segment(slug)
+    if segment is None:
         raise SegmentNotFound([slug])
-    return segment_of(item)
-
-
-def _is_listed(row: MemberRow, now: datetime) -> bool:
-    """Active and not expired (memberships.is_active's rule, on an index row)."""
-    if row.state != MembershipState.ACTIVE:
-        return False
-    return row.expires_at is None or parse_timestamp(row.expires_at) > now
+    return segment
 
 
 def list_members(
@@ -75,7 +67,7 @@ def list_members(
     members = [
         Member(row.user_id, row.source, row.added_at, row.expires_at)
         for row in read.rows
-        if _is_listed(row, now)
+        if is_active(row, now)
     ]
     next_cursor = None if read.next is None else encode_cursor(segment.segment_id, read.next)
     return MembersPage(members, next_cursor)
