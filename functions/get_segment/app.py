@@ -33,8 +33,9 @@ class SegmentWithCountResponse(SegmentOut):
 )
 def get_segment(slug: Annotated[Slug, Path()]) -> Response[str]:
     summary = segment_summary(slug)
-    body = SegmentWithCountResponse(**segment_out(summary.segment), members=summary.members)
-    return json_response(200, body.model_dump())
+    listed = segment_out(summary.segment).model_dump()
+    body = SegmentWithCountResponse(**listed, members=summary.members)
+    return json_response(200, body)
 
 
 lambda_handler = lambda_handler_for(app)

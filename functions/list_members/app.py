@@ -71,7 +71,7 @@ def members(
         ],
         cursor=page.cursor,
     )
-    return json_response(200, body.model_dump())
+    return json_response(200, body)
 
 
 lambda_handler = lambda_handler_for(app)

@@ -234,7 +234,7 @@ def test_an_unknown_segment_is_404(call: Call) -> None:
 def test_the_local_stack_reads_the_event_source_from_the_template() -> None:
     from local_stack.streams import stream_sources
     from local_stack.template import load_template
-    from tests.unit.conftest import ROOT
+    from tests.support.handlers import ROOT
 
     (source,) = stream_sources(load_template(ROOT / "template.yaml"))
     assert source == StreamSource(
