@@ -32,7 +32,12 @@ def sqs() -> Iterator[Any]:
 
 def test_queues_come_from_the_template_dead_letter_queue_first() -> None:
     queues = {queue.name: n for n, queue in enumerate(sqs_queues(TEMPLATE))}
-    assert set(queues) == {"MaintenanceDeadLetterQueue", "ReportsDeadLetterQueue", "ReportsQueue"}
+    assert set(queues) == {
+        "MaintenanceDeadLetterQueue",
+        "ReportsDeadLetterQueue",
+        "ReportsQueue",
+        "SegmentCountsFailuresQueue",
+    }
     assert queues["ReportsDeadLetterQueue"] < queues["ReportsQueue"]
     reports = sqs_queues(TEMPLATE)[queues["ReportsQueue"]]
     redrive = json.loads(reports.attributes["RedrivePolicy"])

@@ -52,11 +52,18 @@ def test_real_tables_keys_and_indexes() -> None:
         {"AttributeName": "sk", "KeyType": "RANGE"},
     ]
     indexes = {i["IndexName"]: i for i in segments["GlobalSecondaryIndexes"]}
-    assert indexes["members_by_segment"]["KeySchema"][0] == {
+    assert indexes["members_by_segment_v2"]["KeySchema"][0] == {
         "AttributeName": "member_segment",
         "KeyType": "HASH",
     }
+    # A member listing reads everything it shows from the index (docs/members.md).
+    assert indexes["members_by_segment_v2"]["Projection"] == {
+        "ProjectionType": "INCLUDE",
+        "NonKeyAttributes": ["user_id", "state", "source", "added_at", "expires_at"],
+    }
     history = tables["HistoryTable"]
+    # The member counts read the history's new rows from its stream.
+    assert history["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
     assert {"AttributeName": "user_id", "AttributeType": "N"} in history["AttributeDefinitions"]
     assert [i["IndexName"] for i in history["GlobalSecondaryIndexes"]] == ["history_by_month"]
     # create_table rejects CloudFormation-only properties.

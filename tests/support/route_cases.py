@@ -95,6 +95,16 @@ CASES: dict[tuple[str, str], list[Case]] = {
         Case(400, "percent not a number", "/api/segments/S", {"percent": "5"}, given=segment),
         Case(404, "unknown segment", "/api/segments/NOPE", {"percent": 5}),
     ],
+    ("GET", "/api/segments/{slug}"): [
+        Case(200, "with its count", "/api/segments/{slug}", given=segment),
+        Case(400, "bad slug", "/api/segments/-x-"),
+        Case(404, "unknown segment", "/api/segments/NOPE"),
+    ],
+    ("GET", "/api/segments/{slug}/members"): [
+        Case(200, "a page", "/api/segments/S/members?limit=10", given=member),
+        Case(400, "limit 0", "/api/segments/S/members?limit=0", given=segment),
+        Case(404, "unknown segment", "/api/segments/NOPE/members"),
+    ],
     ("DELETE", "/api/segments/{slug}"): [
         Case(200, "deleted", "/api/segments/{slug}", given=segment),
         Case(400, "bad slug", "/api/segments/-x-"),

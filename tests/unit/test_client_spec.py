@@ -14,7 +14,7 @@ SPEC = json.loads(
     (Path(__file__).resolve().parents[2] / "functions/api_docs/openapi.json").read_text()
 )
 # Public methods that are not API operations.
-HELPERS = {"request", "download", "local", "deployed", "wait_for_report"}
+HELPERS = {"request", "download", "local", "deployed", "wait_for_report", "all_segment_members"}
 
 
 def test_every_operation_has_a_method_and_every_method_an_operation() -> None:

@@ -19,6 +19,9 @@ MEMBER_SHARDS = 128
 EXPIRY_SHARDS = 32
 # The active segments, spread by slug: a reload reads all of them.
 CATALOGUE_SHARDS = 8
+# One segment generation's member count, spread by stream shard (docs/members.md): a read
+# sums them all.
+COUNT_SHARDS = 16
 
 USER_PREFIX = "USER#"
 PROFILE_SORT_KEY = "PROFILE"
@@ -55,6 +58,33 @@ def member_index_key(segment_id: int, user_id: int) -> str:
 
 def member_index_keys(segment_id: int) -> list[str]:
     return [f"SEGID#{segment_id}#{shard:03d}" for shard in range(MEMBER_SHARDS)]
+
+
+def segment_count_partition(segment_id: int, shard: int) -> str:
+    return f"SEGCOUNT#{segment_id}#{shard:02d}"
+
+
+def segment_count_partitions(segment_id: int) -> list[str]:
+    return [segment_count_partition(segment_id, shard) for shard in range(COUNT_SHARDS)]
+
+
+def segment_count_shard(batch_chunk: str) -> int:
+    """The counter shard one chunk of a stream batch adds to: batches of stream shards
+    running in parallel rarely write the same counter item (a transaction conflict), and
+    no key takes every batch's write."""
+    return stable_shard(batch_chunk, COUNT_SHARDS)
+
+
+SEGMENT_COUNT_SORT_KEY = "COUNT"
+
+
+def count_batch_partition(batch_id: str) -> str:
+    """A stream batch's markers: `<stream label>#<first>-<last sequence number>`."""
+    return f"COUNTBATCH#{batch_id}"
+
+
+def count_batch_sort_key(chunk: int) -> str:
+    return f"{chunk:04d}"
 
 
 def expiry_index_key(user_id: int, slug: str) -> str:

@@ -7,6 +7,8 @@ Main table (single-table design), keys `pk` / `sk` (all built in keys.py):
   one log entry per change, so a container catches up with one small query.
 - `SEGMENT_DELETIONS` / `<segment id>`: deleted segments whose members await cleanup.
 - `COUNTER` / `<name>`: atomic id counters.
+- `SEGCOUNT#<segment id>#<00..15>` / `COUNT`: a segment generation's member count, in shards.
+- `COUNTBATCH#<stream>#<first>-<last sequence number>` / `<chunk>`: applied count batches.
 - `USER#<id>` / `PROFILE`: marks a user id as used, so register never hands it out.
 - `USER#<id>` / `SEG#<slug>#<segment id>`: one membership per user and segment
   generation, so a recreated slug never inherits the old segment's members.
@@ -20,7 +22,12 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     VersionAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import (
+    AllProjection,
+    GlobalSecondaryIndex,
+    IncludeProjection,
+    KeysOnlyProjection,
+)
 from pynamodb.models import Model
 
 from segmentation.data.aws_timeouts import AWS_CALL_BUDGET
@@ -82,15 +89,35 @@ class CounterItem(MainTableItem):
     value = NumberAttribute(default=0)
 
 
+class SegmentCountItem(MainTableItem):
+    """One shard of a segment generation's member count: the sum of its history rows'
+    +1 (INSERT) and -1 (DELETE) that the stream shards hashed to it have applied."""
+
+    members = NumberAttribute(default=0)
+
+
+class CountBatchItem(MainTableItem):
+    """Marks one chunk of one stream batch as applied to the counts: a retried batch finds
+    it and adds nothing twice. DynamoDB TTL drops it once no retry can come."""
+
+    last_sequence_number = UnicodeAttribute()
+    purge_at = NumberAttribute()  # epoch seconds
+
+
 class UserItem(MainTableItem):
     user_id = NumberAttribute()
     first_seen_at = UnicodeAttribute()
 
 
+# What a member listing shows, so that a page is one Query per shard and no BatchGetItem.
+MEMBER_LISTING_ATTRIBUTES = ["user_id", "state", "source", "added_at", "expires_at"]
+
+
 class MembersBySegmentIndex(GlobalSecondaryIndex["MembershipItem"]):
     class Meta:
-        index_name = "members_by_segment"
-        projection = KeysOnlyProjection()
+        # v2: INCLUDE instead of KEYS_ONLY; a projection cannot change in place (docs/members.md).
+        index_name = "members_by_segment_v2"
+        projection = IncludeProjection(MEMBER_LISTING_ATTRIBUTES)
 
     member_segment = UnicodeAttribute(hash_key=True)
     pk = UnicodeAttribute(range_key=True)

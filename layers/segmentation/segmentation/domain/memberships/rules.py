@@ -8,6 +8,7 @@ the history rows it implies; the data layer writes both together or neither.
 
 from dataclasses import replace
 from datetime import datetime
+from typing import Protocol
 
 from segmentation.clock import ONE_MICROSECOND, format_timestamp, parse_timestamp
 from segmentation.domain.bucketing import takes_by_share
@@ -22,7 +23,17 @@ from segmentation.model import (
 )
 
 
-def is_active(membership: Membership, now: datetime) -> bool:
+class MembershipStatus(Protocol):
+    """What decides whether a membership is in: a stored membership, or an index row."""
+
+    @property
+    def state(self) -> MembershipState: ...
+
+    @property
+    def expires_at(self) -> str | None: ...
+
+
+def is_active(membership: MembershipStatus, now: datetime) -> bool:
     """Active and not expired: reads are exact whether or not cleanup has run."""
     if membership.state != MembershipState.ACTIVE:
         return False
