@@ -15,7 +15,7 @@ CHECKOV := .tools/checkov/bin/checkov
 PY313_DIR := $(shell (pyenv prefix $$(pyenv versions --bare 2>/dev/null | grep -E '^3\.13' | tail -n 1) 2>/dev/null || dirname "$$(command -v python3.13)") | head -n 1)/bin
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: run reset test lint typecheck unit integration scan sam-check bench invoke sam-env openapi chromium clean
+.PHONY: run reset test lint typecheck imports unit integration scan sam-check bench invoke sam-env openapi chromium clean
 
 $(STAMP): pyproject.toml clients/python/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,7 +39,7 @@ run: $(STAMP)
 reset:
 	rm -rf $(LOCAL_DATA)
 
-test: lint typecheck scan unit integration
+test: lint typecheck imports scan unit integration
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -48,13 +48,18 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The layer rule (docs/layers.md), as the contracts in pyproject.toml's [tool.importlinter].
+imports: $(STAMP)
+	$(BIN)/lint-imports --no-cache --no-logo
+
 # Any finding not fixed or skipped (with its reason) in template.yaml fails. --skip-download:
 # no calls to Prisma Cloud, only the checks shipped in the package.
 scan: $(CHECKOV)
 	$(CHECKOV) --file template.yaml --framework cloudformation --compact --quiet --skip-download
 
+# In-process layers (docs/testing.md): pure unit tests, component tests on moto, the local stack.
 unit: $(STAMP)
-	$(BIN)/pytest tests/unit tests/local_stack -n 2 -q
+	$(BIN)/pytest tests/unit tests/component tests/local_stack -n 2 -q
 
 integration: $(STAMP)
 	$(BIN)/pytest tests/integration -q

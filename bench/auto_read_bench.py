@@ -19,13 +19,10 @@ from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 
-# Credentials that reach nothing and the table names, before the models are imported.
-os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
-os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
-os.environ.setdefault("AWS_SESSION_TOKEN", "bench")
-os.environ["AWS_DEFAULT_REGION"] = os.environ["AWS_REGION"] = "us-east-1"
-os.environ["TABLE_NAME"] = "SegmentsTable"
-os.environ["HISTORY_TABLE_NAME"] = "HistoryTable"
+from bench.environment import function_environment
+
+# Before the models are imported: they read table names at import.
+os.environ.update(function_environment())
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
 from moto import mock_aws
@@ -35,13 +32,13 @@ from local_stack.template import load_template
 from local_stack.testing import create_resources_in_moto
 from segmentation.clock import utc_now
 from segmentation.data.memberships import user_memberships
-from segmentation.domain import memberships
 from segmentation.domain.catalogue import CATALOGUE
 from segmentation.domain.memberships import (
     SegmentGrant,
     active_memberships,
     add_memberships,
 )
+from segmentation.domain.memberships import reads as membership_reads
 from segmentation.domain.segments import create_segment
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,8 +84,8 @@ def in_memory_seconds(user_id: int, repeat: int = 200) -> float:
     now = utc_now()
     started = time.perf_counter()
     for _ in range(repeat):
-        assert not memberships._unrecorded_shares(user_id, items, segments)
-        memberships._shown(items, segments, now)
+        assert not membership_reads._unrecorded_shares(user_id, items, segments)
+        membership_reads._shown(items, segments, now)
     return (time.perf_counter() - started) / repeat
 
 

@@ -55,6 +55,12 @@ TARGET = Workload(
         "maintenance: a TTL exit": 5_000,
         "catalogue check (per container)": 2_000 / 5,  # containers / SEGMENT_CACHE_SECONDS
         "catalogue reload (cold start)": 20,
+        # History rows/s (25,000 exposures + 5,000 adds + 5,000 exits) / 1,000 per stream
+        # shard = 35 shards, each invoking the counts function about once a second (a
+        # batch fills to 1,000 rows in a second; docs/members.md).
+        "count batch from the history stream": 35,
+        "segment with its member count": 100,
+        "members page (limit 1,000)": 10,
     },
 )
 
@@ -75,7 +81,9 @@ def _scenarios() -> list[Scenario]:
     from segmentation.clock import utc_now
     from segmentation.domain.catalogue import CATALOGUE
     from segmentation.domain.maintenance import run_maintenance
+    from segmentation.domain.members import list_members, segment_summary
     from segmentation.domain.memberships import SegmentGrant, active_memberships, add_memberships
+    from segmentation.domain.segment_counts import apply_stream_event
     from segmentation.domain.segments import create_segment
 
     soon = utc_now() + timedelta(hours=1)  # the TTL exits' scenario's expiry
@@ -84,15 +92,15 @@ def _scenarios() -> list[Scenario]:
     def catalogue_of(segments: int) -> Callable[[], None]:
         def prepare() -> None:
             from segmentation.data.models import SegmentItem
-            from segmentation.data.segments import new_segment_item
+            from segmentation.data.segments import segment_item
+            from segmentation.model import Segment
 
             with SegmentItem.batch_write() as batch:  # as many segments as the workload has
                 for n in range(segments):
-                    batch.save(
-                        new_segment_item(
-                            f"SEGMENT_{n:04d}", 10_000 + n, "an experiment", soon.isoformat()
-                        )
+                    segment = Segment(
+                        10_000 + n, f"SEGMENT_{n:04d}", "an experiment", soon.isoformat()
                     )
+                    batch.save(segment_item(segment))
             CATALOGUE.reset()
             CATALOGUE.segments()
 
@@ -124,6 +132,31 @@ def _scenarios() -> list[Scenario]:
         CATALOGUE.reset()
         CATALOGUE.segments()
 
+    counted: list[int] = []
+
+    def counted_segment() -> None:
+        counted.append(CATALOGUE.segments()["EVERYONE"].segment_id)
+
+    def count_batch(n: int) -> None:
+        """A full batch of 1,000 history rows, all of the segment being rolled out (the
+        worst case: every batch of every stream shard adds to the same segment)."""
+        segment_id = counted[0]
+        records = [
+            {
+                "eventName": "INSERT",
+                "eventSourceARN": "arn:aws:dynamodb:us-east-1:1:table/HistoryTable/stream/x",
+                "dynamodb": {
+                    "SequenceNumber": str(10**20 + n * 1000 + r),
+                    "NewImage": {
+                        "segment_id": {"N": str(segment_id)},
+                        "operation": {"S": "INSERT"},
+                    },
+                },
+            }
+            for r in range(1000)
+        ]
+        apply_stream_event({"Records": records})
+
     return [
         Scenario("read, first exposure recorded", rollout, lambda n: active_memberships(_user(n))),
         Scenario("read, steady state", lambda: None, lambda n: active_memberships(_user(n))),
@@ -135,6 +168,16 @@ def _scenarios() -> list[Scenario]:
         Scenario("maintenance: a TTL exit", expired_memberships, one_exit_each),
         Scenario("catalogue check (per container)", catalogue_of(1_000), stale_check, 20),
         Scenario("catalogue reload (cold start)", lambda: None, reload, 5),
+        Scenario("count batch from the history stream", counted_segment, count_batch, 64),
+        Scenario(
+            "segment with its member count", lambda: None, lambda n: segment_summary("ROLLOUT"), 20
+        ),
+        Scenario(
+            "members page (limit 1,000)",
+            lambda: None,
+            lambda n: list_members("ROLLOUT", 1000, None),
+            10,
+        ),
     ]
 
 
@@ -177,7 +220,7 @@ def measure() -> list[Measured]:
 def spread(load: FamilyLoad, workload: Workload) -> int:
     if "{user}" in load.family:
         return workload.users
-    if "{shard}" in load.family:
+    if "{shard}" in load.family or "{batch}" in load.family:
         return load.distinct_keys
     return 1
 

@@ -31,18 +31,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-# Credentials that reach nothing and the table names, before the models are imported.
-os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
-os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
-os.environ.setdefault("AWS_SESSION_TOKEN", "bench")
-os.environ["AWS_DEFAULT_REGION"] = os.environ["AWS_REGION"] = "us-east-1"
-os.environ["TABLE_NAME"] = "SegmentsTable"
-os.environ["HISTORY_TABLE_NAME"] = "HistoryTable"
-os.environ["HISTORY_SHARDS"] = "2"
-PAGE_ITEMS = 1000
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # standalone `python bench/export_bench.py` too
+
+from bench.environment import function_environment  # noqa: E402
+
+# Before the models are imported: they read table names at import.
+os.environ.update(function_environment())
+os.environ["HISTORY_SHARDS"] = "2"
+PAGE_ITEMS = 1000
 
 
 def _free_port() -> int:
@@ -58,14 +55,10 @@ os.environ["AWS_ENDPOINT_URL"] = ENDPOINT  # before any client exists
 import requests  # noqa: E402
 
 from segmentation.data.exports import s3_client  # noqa: E402
-from segmentation.data.history import (  # noqa: E402
-    HistoryEvent,
-    HistoryOperation,
-    HistoryReason,
-    history_item,
-)
+from segmentation.data.history import history_item  # noqa: E402
 from segmentation.data.models import HistoryItem  # noqa: E402
 from segmentation.domain.export import ExportOptions, export_history  # noqa: E402
+from segmentation.model import HistoryEvent, HistoryOperation, HistoryReason  # noqa: E402
 from segmentation.settings import SETTINGS  # noqa: E402
 
 SIZES = (10_000, 50_000)

@@ -34,13 +34,17 @@ FAMILIES = [
     (re.compile(r"^SEGMENTS#\d+$"), "SEGMENTS#{shard}"),
     (re.compile(r"^BULK#[0-9a-f]+$"), "BULK#{job}"),
     (re.compile(r"^BULK#[0-9a-f]+#\d+#\d+$"), "BULK#{job}#{batch}#{shard}"),
+    (re.compile(r"^SEGCOUNT#\d+#\d+$"), "SEGCOUNT#{segment}#{shard}"),
+    # Each stream batch's markers have their own key, written once.
+    (re.compile(r"^COUNTBATCH#"), "COUNTBATCH#{batch}"),
 ]
 
 
 @dataclass(frozen=True)
 class IndexSpec:
     hash_key: str
-    keys_only: bool
+    # Attributes an index entry holds besides the keys: None for ALL (the whole item).
+    projected: frozenset[str] | None
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,13 @@ class Units:
         self.wcu += other.wcu * times
 
 
+def _projected(index: dict[str, Any]) -> frozenset[str] | None:
+    projection = index["Projection"]
+    if projection["ProjectionType"] == "ALL":
+        return None
+    return frozenset(projection.get("NonKeyAttributes", []))
+
+
 def table_specs(template: Template) -> dict[str, TableSpec]:
     specs = {}
     for table in template.dynamodb_tables():
@@ -72,9 +83,7 @@ def table_specs(template: Template) -> dict[str, TableSpec]:
             return next(k["AttributeName"] for k in schema if k["KeyType"] == "HASH")
 
         indexes = {
-            index["IndexName"]: IndexSpec(
-                hash_of(index["KeySchema"]), index["Projection"]["ProjectionType"] == "KEYS_ONLY"
-            )
+            index["IndexName"]: IndexSpec(hash_of(index["KeySchema"]), _projected(index))
             for index in table.get("GlobalSecondaryIndexes", [])
         }
         names = tuple(k["AttributeName"] for k in table["KeySchema"])
@@ -112,8 +121,12 @@ class Charges:
         self.by_key[(table, key)].wcu += _write_units(size, transactional)
         for name, index in spec.indexes.items():
             if index.hash_key in item:
-                keys = (*spec.key_names, index.hash_key)
-                projected = {k: v for k, v in item.items() if not index.keys_only or k in keys}
+                keys = {*spec.key_names, index.hash_key}
+                projected = {
+                    k: v
+                    for k, v in item.items()
+                    if index.projected is None or k in keys or k in index.projected
+                }
                 where = f"{table}/{name}"
                 self.by_key[(where, _scalar(item[index.hash_key]))].wcu += _write_units(
                     item_size(projected), False

@@ -225,25 +225,29 @@ def _seed(scale: Scale) -> None:
     through the API would take minutes), then makes the automatic segments the usual way."""
     from segmentation.clock import format_timestamp, utc_now
     from segmentation.data.counters import next_counter_value
-    from segmentation.data.history import (
+    from segmentation.data.history import history_item
+    from segmentation.data.memberships import membership_item
+    from segmentation.data.models import HistoryItem, MembershipItem, SegmentItem
+    from segmentation.data.segments import segment_item
+    from segmentation.data.users import user_profile
+    from segmentation.domain.segments import SEGMENT_ID_COUNTER, create_segment
+    from segmentation.domain.users import USER_ID_COUNTER
+    from segmentation.model import (
         HistoryEvent,
         HistoryOperation,
         HistoryReason,
-        history_item,
+        Membership,
+        MembershipSource,
+        MembershipState,
+        Segment,
+        StoredVersion,
     )
-    from segmentation.data.memberships import new_membership_item
-    from segmentation.data.models import HistoryItem, MembershipItem, SegmentItem
-    from segmentation.data.segments import new_segment_item
-    from segmentation.data.users import user_profile
-    from segmentation.domain.memberships import MembershipSource, MembershipState
-    from segmentation.domain.segments import SEGMENT_ID_COUNTER, create_segment
-    from segmentation.domain.users import USER_ID_COUNTER
 
     at = format_timestamp(utc_now())
     slugs = _slugs(0, scale.segments)
     with SegmentItem.batch_write() as batch:
         for segment_id, slug in enumerate(slugs, start=1):
-            batch.save(new_segment_item(slug, segment_id, None, at))
+            batch.save(segment_item(Segment(segment_id, slug, None, at)))
     next_counter_value(SEGMENT_ID_COUNTER, scale.segments)
     next_counter_value(USER_ID_COUNTER, scale.users)
     # Everyone is in S_0000 and in two segments past those the scenarios use.
@@ -258,16 +262,17 @@ def _seed(scale: Scale) -> None:
             memberships.save(user_profile(user_id, at))
             for slug in user_slugs:
                 segment_id = slugs.index(slug) + 1
-                memberships.save(
-                    new_membership_item(
-                        user_id,
-                        slug,
-                        segment_id,
-                        MembershipState.ACTIVE.value,
-                        MembershipSource.MANUAL.value,
-                        at,
-                    )
+                stored = Membership(
+                    user_id,
+                    slug,
+                    segment_id,
+                    MembershipState.ACTIVE,
+                    MembershipSource.MANUAL,
+                    at,
+                    at,
+                    stored=StoredVersion(1),  # a batch write stores the version as given
                 )
+                memberships.save(membership_item(stored))
                 event = HistoryEvent(
                     user_id, slug, segment_id, HistoryOperation.INSERT, HistoryReason.MANUAL, at
                 )

@@ -25,6 +25,7 @@ from local_stack.persistence import DataFolderMismatch, LocalData
 from local_stack.queues import QueuePoller, sqs_sources
 from local_stack.runtime import DEFAULT_MAX_CONTAINERS, FunctionRuntime
 from local_stack.scheduler import Scheduler
+from local_stack.streams import StreamPoller, stream_sources, streams_client
 from local_stack.template import DEFAULT_TEMPLATE, load_template
 
 # `python -m local_stack.invoke` finds the AWS endpoint here unless told otherwise.
@@ -137,7 +138,15 @@ def main(argv: list[str] | None = None) -> int:
         server = make_server(args.host, args.port, gateway, threaded=True)
         scheduler = Scheduler(template.scheduled_functions(), runtime, args.schedule_seconds)
         poller = QueuePoller(sqs_sources(template), aws_client("sqs", aws_url), runtime.invoke)
+        streams = StreamPoller(
+            stream_sources(template),
+            aws_client("dynamodb", aws_url),
+            streams_client(aws_url),
+            aws_client("sqs", aws_url),
+            runtime.invoke,
+        )
         stop = _stop_event()
+        streams.start()  # takes the streams' position before the gateway serves
         serving = threading.Thread(target=server.serve_forever, name="gateway", daemon=True)
         serving.start()
         scheduler.start()
@@ -151,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         poller.stop()
         server.shutdown()
         serving.join()
+        streams.stop()  # after the gateway: the last requests' rows are counted
         if data is not None:  # only after a clean run: never snapshot a half-replayed state
             moto.stop()  # no request in flight while the snapshot is taken
             data.save()

@@ -1,6 +1,5 @@
 """In-process Lambda "containers": each is a separately imported copy of a handler module."""
 
-import importlib.util
 import itertools
 import logging
 import threading
@@ -12,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from local_stack.events import LambdaContext
+from local_stack.modules import import_file
 from local_stack.template import FunctionSpec
 
 log = logging.getLogger("local_stack.runtime")
@@ -34,14 +34,12 @@ def load_handler(spec: FunctionSpec) -> Handler:
     file = spec.code_uri / relative.with_suffix(".py")
     if not file.is_file():
         file = spec.code_uri / relative / "__init__.py"
-    # A unique name per container: sys.modules would otherwise hand every container one module.
-    name = f"local_stack_fn_{spec.logical_id}_{next(_module_ids)}"
-    module_spec = importlib.util.spec_from_file_location(name, file)
-    if module_spec is None or module_spec.loader is None or not file.is_file():
+    if not file.is_file():
         raise FunctionInitError(f"{spec.logical_id}: no handler module at {file}")
-    module = importlib.util.module_from_spec(module_spec)
+    # A unique name per container: each container imports its own module, as on Lambda.
+    name = f"local_stack_fn_{spec.logical_id}_{next(_module_ids)}"
     try:
-        module_spec.loader.exec_module(module)
+        module = import_file(file, name)
     except Exception as error:
         raise FunctionInitError(f"{spec.logical_id}: importing {file} failed: {error}") from error
     handler = getattr(module, attribute, None)

@@ -9,7 +9,6 @@ A new function is picked up as soon as template.yaml routes to it.
 """
 
 import argparse
-import importlib.util
 import json
 import sys
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, OpenAPI, Tag
 
+from local_stack.modules import import_file
 from local_stack.template import load_template
 from segmentation.api.faults import RETRY_AFTER_SECONDS
 from segmentation.api.schemas import (
@@ -76,14 +76,7 @@ def routed_functions(template_file: Path = TEMPLATE) -> list[str]:
 
 
 def load_resolver(function: str) -> APIGatewayHttpResolver:
-    path = ROOT / "functions" / function / "app.py"
-    module_name = f"openapi_function_{function}"
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    spec.loader.exec_module(module)
+    module = import_file(ROOT / "functions" / function / "app.py", f"openapi_function_{function}")
     resolver: APIGatewayHttpResolver = module.app
     return resolver
 

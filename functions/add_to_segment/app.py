@@ -33,7 +33,7 @@ def add_to_segment(
     ],
 ) -> Response[str]:
     add_memberships(id, to_grants(slugs))
-    return json_response(201, {"status": "ok"})
+    return json_response(201, StatusResponse(status="ok"))
 
 
 lambda_handler = lambda_handler_for(app)

@@ -43,7 +43,8 @@ def change_segments(
     request: Annotated[ChangeSegmentsRequest, Body()],
 ) -> Response[str]:
     result = change_memberships(id, to_grants(request.add), request.remove)
-    return json_response(200, {"user_id": id, "added": result.added, "removed": result.removed})
+    body = ChangeSegmentsResponse(user_id=id, added=result.added, removed=result.removed)
+    return json_response(200, body)
 
 
 lambda_handler = lambda_handler_for(app)

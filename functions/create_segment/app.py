@@ -34,7 +34,7 @@ class CreateSegmentRequest(BaseModel):
 )
 def create(request: Annotated[CreateSegmentRequest, Body()]) -> Response[str]:
     segment = create_segment(request.slug, request.description, share_of(request.percent))
-    return json_response(201, {"id": segment.segment_id})
+    return json_response(201, IdResponse(id=segment.segment_id))
 
 
 lambda_handler = lambda_handler_for(app)

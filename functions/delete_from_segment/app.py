@@ -30,7 +30,7 @@ def delete_from_segment(
     slugs: Annotated[list[Slug], Body(min_length=1, max_length=SETTINGS.max_slugs_per_request)],
 ) -> Response[str]:
     remove_memberships(id, slugs)
-    return json_response(200, {"status": "ok"})
+    return json_response(200, StatusResponse(status="ok"))
 
 
 lambda_handler = lambda_handler_for(app)

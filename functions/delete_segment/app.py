@@ -23,7 +23,7 @@ app = create_resolver()
 )
 def delete(slug: Annotated[Slug, Path()]) -> Response[str]:
     delete_segment(slug)
-    return json_response(200, {"status": "ok"})
+    return json_response(200, StatusResponse(status="ok"))
 
 
 lambda_handler = lambda_handler_for(app)

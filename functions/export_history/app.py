@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel, Field
 
-from segmentation.api.report_schemas import STARTED, started_response, wants_file
+from segmentation.api.report_schemas import STARTED, redirect, started_response, wants_file
 from segmentation.api.resolver import create_resolver, json_response, lambda_handler_for
 from segmentation.api.schemas import responses
 from segmentation.domain.monthly_report import month_report
@@ -33,7 +33,7 @@ class ExportLinkResponse(BaseModel):
 
 ROUTE_RESPONSES = {
     **responses(200, ExportLinkResponse, "Link to the month's CSV"),
-    303: {"description": "Redirect to the CSV file (with Accept: text/csv)"},
+    **redirect(ExportLinkResponse, "Redirect to the CSV file (with Accept: text/csv)"),
     **STARTED,
 }
 
@@ -56,7 +56,7 @@ def show_segments_history(
     report = month_report(year, month, user_id)
     if isinstance(report, JobView):
         return started_response(report)
-    body = {"url": report.url, "expires_at": report.expires_at, "rows": report.rows}
+    body = ExportLinkResponse(url=report.url, expires_at=report.expires_at, rows=report.rows)
     if wants_file(app.current_event.headers.get("accept") or ""):
         return json_response(303, body, headers={"Location": report.url})
     return json_response(200, body)

@@ -36,10 +36,10 @@ class UserSegmentsResponse(BaseModel):
 )
 def get_user_segments(id: Annotated[UserId, Path()]) -> Response[str]:
     segments = [
-        {"slug": m.slug, "added_at": m.added_at, "expires_at": m.expires_at, "source": m.source}
+        UserSegment(slug=m.slug, added_at=m.added_at, expires_at=m.expires_at, source=m.source)
         for m in active_memberships(id)
     ]
-    return json_response(200, {"user_id": id, "segments": segments})
+    return json_response(200, UserSegmentsResponse(user_id=id, segments=segments))
 
 
 lambda_handler = lambda_handler_for(app)

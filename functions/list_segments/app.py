@@ -25,7 +25,7 @@ class SegmentListResponse(BaseModel):
 )
 def list_segments() -> Response[str]:
     segments = [segment_out(segment) for segment in list_active_segments()]
-    return json_response(200, {"segments": segments})
+    return json_response(200, SegmentListResponse(segments=segments))
 
 
 lambda_handler = lambda_handler_for(app)

@@ -18,7 +18,7 @@ app = create_resolver()
     responses=responses(201, IdResponse, "The new user id"),
 )
 def register() -> Response[str]:
-    return json_response(201, {"id": register_user()})
+    return json_response(201, IdResponse(id=register_user()))
 
 
 lambda_handler = lambda_handler_for(app)

@@ -11,6 +11,7 @@ from segmentation.api.report_schemas import (
     UNKNOWN_JOB,
     ReportJobResponse,
     job_body,
+    redirect,
     wants_file,
 )
 from segmentation.api.resolver import (
@@ -40,7 +41,7 @@ JobId = Annotated[
             "description": "The job",
             "content": {content_types.APPLICATION_JSON: {"model": ReportJobResponse}},
         },
-        303: {"description": "Redirect to the file (done, with Accept: text/csv)"},
+        **redirect(ReportJobResponse, "Redirect to the file (done, with Accept: text/csv)"),
         **UNKNOWN_JOB,
         **BAD_INPUT,
     },

@@ -31,7 +31,7 @@ class ActiveSegmentsResponse(BaseModel):
 )
 def show_active_segments(id: Annotated[UserId, Path()]) -> Response[str]:
     slugs = [membership.slug for membership in active_memberships(id)]
-    return json_response(200, {"User_id": id, "Slugs": slugs})
+    return json_response(200, ActiveSegmentsResponse(User_id=id, Slugs=slugs))
 
 
 lambda_handler = lambda_handler_for(app)

@@ -12,7 +12,7 @@ import pytest
 
 from local_stack.testing import RunningStack, running_stack
 from segmentation_client import SegmentationClient
-from tests.integration.conftest import Client
+from tests.support.client import Client
 
 # moto answers one request at a time and this machine is shared: the default 1 s read
 # timeout of a 10 s function (data/aws_timeouts.py) is too short for a busy moto, so the

@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 from boto3.dynamodb.conditions import Key
 
-from tests.integration.conftest import Client
+from tests.support.client import Client
 
 CALLS = 40
 

@@ -1,6 +1,6 @@
 """Requests as `curl -d` sends them, through the local stack's real HTTP server (issue 12)."""
 
-from tests.integration.conftest import Client
+from tests.support.client import Client
 
 # What `curl -d '<json>' URL` puts on the wire besides the body.
 CURL_D_HEADERS = {

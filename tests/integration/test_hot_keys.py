@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from bench.key_load import Charges, family, table_specs
 from local_stack.dynamodb_recorder import read_records
@@ -18,13 +20,16 @@ from local_stack.template import DEFAULT_TEMPLATE, load_template
 from local_stack.testing import RunningStack, running_stack
 
 USERS = 240
-# Least distinct keys each index must show for 240 users (README, "Capacity").
+# Least distinct keys each index must show for 240 users (docs/benchmarks.md, "Capacity").
 LEAST_SPREAD = {
     "HistoryTable/history_by_month": 32,
-    "SegmentsTable/members_by_segment": 8,
+    "SegmentsTable/members_by_segment_v2": 8,
     "SegmentsTable/memberships_by_expiry": 8,
 }
 PER_USER_FAMILIES = {"USER#{user}", "{user}"}
+# Written by the counts function from the history stream, once per batch and segment, not
+# by any request (docs/members.md; their load is in the capacity model).
+STREAM_BATCH_FAMILIES = {"SEGCOUNT#{segment}#{shard}", "COUNTBATCH#{batch}"}
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +37,16 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Running
     path = tmp_path_factory.mktemp("records") / "dynamodb.jsonl"
     with running_stack(extra_args=("--record-dynamodb", str(path))) as stack:
         yield stack, path
+
+
+def _session() -> requests.Session:
+    """A caller that retries a 503 after its Retry-After, as the Python client does: a
+    loaded machine makes moto slow enough for the service to answer "retry shortly", and
+    every call here is idempotent. This test measures keys, not availability."""
+    session = requests.Session()
+    retry = Retry(total=5, status_forcelist=[503], allowed_methods=None, backoff_factor=0.5)
+    session.mount("http://", HTTPAdapter(max_retries=retry))
+    return session
 
 
 def _call(session: requests.Session, method: str, url: str, body: object = None) -> None:
@@ -44,14 +59,14 @@ def test_no_per_user_path_shares_a_key_and_indexes_spread(
 ) -> None:
     stack, path = recorded
     base = stack.base_url
-    session = requests.Session()
+    session = _session()
     _call(session, "POST", f"{base}/api/segments", {"slug": "ROLLOUT"})
     _call(session, "POST", f"{base}/api/segments", {"slug": "EVERYONE", "percent": 100})
     path.touch()
     before = len(read_records(path))
 
     def user_requests(n: int) -> None:
-        own = requests.Session()
+        own = _session()
         _call(own, "POST", f"{base}/api/users/{1000 + n}/add_to_segment", ["ROLLOUT"])
         timed = [{"slug": "ROLLOUT", "ttl_seconds": 3600}]
         _call(own, "POST", f"{base}/api/users/{5000 + n}/add_to_segment", timed)
@@ -74,7 +89,7 @@ def test_no_per_user_path_shares_a_key_and_indexes_spread(
         for where, keys in written.items()
         if "/" not in where
         for key in keys
-        if family(key) not in PER_USER_FAMILIES
+        if family(key) not in PER_USER_FAMILIES | STREAM_BATCH_FAMILIES
     }
     assert shared == set(), stack.output()[-2000:]
     spread = {where: len(written[where]) for where in LEAST_SPREAD}

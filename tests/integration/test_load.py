@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 from boto3.dynamodb.conditions import Key
 
-from tests.integration.conftest import Client
+from tests.support.client import Client
 
 CLIENTS = 8
 SECONDS = 20.0  # bounds the run; nothing is asserted about time

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from segmentation_client import Conflict, InvalidRequest, NotFound, TimedGrant
-from tests.integration.conftest import Client
+from tests.support.client import Client
 
 # The contract, kept beside the tests; CI's shared/ copy must say the same (checked below).
 REFERENCE = Path(__file__).resolve().parents[1] / "fixtures" / "reference-api-README.md"

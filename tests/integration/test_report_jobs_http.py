@@ -1,5 +1,5 @@
 """A report job over HTTP on the local stack: the API queues it, the stack's SQS poller
-runs the worker on moto, and the analyst polls and downloads, as in the README."""
+runs the worker on moto, and the analyst polls and downloads, as in docs/api-guide.md."""
 
 import gzip
 import time
@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from local_stack.testing import RunningStack, running_stack
-from tests.integration.conftest import Client
+from tests.support.client import Client
 
 PATIENCE_SECONDS = 120  # generous: the machine running the tests may be busy
 

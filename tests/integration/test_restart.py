@@ -3,6 +3,7 @@ same folder, and everything is back, over HTTP. Tests use a temporary folder, ne
 developer's; a stack started without one starts empty."""
 
 import socket
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from local_stack.persistence import SNAPSHOT, DataFolderMismatch, LocalData
 from local_stack.template import DEFAULT_TEMPLATE, load_template
 from local_stack.testing import running_stack
 from segmentation_client import TimedGrant
-from tests.integration.conftest import Client
+from tests.support.client import Client
 
 
 def free_port() -> int:
@@ -23,6 +24,18 @@ def free_port() -> int:
 
 def journal_lines(folder: Path) -> int:
     return sum(path.read_text().count("\n") for path in folder.glob("journal-*.jsonl"))
+
+
+def settled_journal_lines(folder: Path) -> int:
+    """The journal's length once the writes of earlier calls have all landed (a loaded
+    machine journals some a moment after the answer): the same count twice, a second apart."""
+    count = journal_lines(folder)
+    for _ in range(30):
+        time.sleep(1)
+        count, previous = journal_lines(folder), count
+        if count == previous:
+            break
+    return count
 
 
 def test_data_survives_a_restart_and_a_stack_without_a_folder_starts_empty(
@@ -39,7 +52,7 @@ def test_data_survives_a_restart_and_a_stack_without_a_folder_starts_empty(
         api.delete_from_segment(user_id, [gone])
         before = api.get_user_segments(user_id)
         link = api.show_segments_history(now.year, now.month, user_id=user_id)
-        written = journal_lines(tmp_path)
+        written = settled_journal_lines(tmp_path)
         api.list_segments()
         api.show_active_segments(user_id)
         assert journal_lines(tmp_path) == written > 0, "changes journaled, reads not"

@@ -11,7 +11,7 @@ from boto3.dynamodb.conditions import Key
 
 from local_stack.testing import RunningStack, running_stack
 from segmentation_client import Conflict, TimedGrant
-from tests.integration.conftest import Client
+from tests.support.client import Client
 
 PATIENCE_SECONDS = 90  # generous: the machine running the tests may be busy
 

@@ -39,6 +39,7 @@ def test_queues_come_from_the_template_dead_letter_queue_first() -> None:
         "ReportsQueue",
         "BulkDeadLetterQueue",
         "BulkQueue",
+        "SegmentCountsFailuresQueue",
     }
     assert queues["BulkDeadLetterQueue"] < queues["BulkQueue"]
     assert queues["ReportsDeadLetterQueue"] < queues["ReportsQueue"]

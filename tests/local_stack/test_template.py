@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import pytest
-import yaml
 
 from local_stack.template import (
     DEFAULT_TEMPLATE,
@@ -12,14 +11,7 @@ from local_stack.template import (
     load_template,
     parse_rate,
 )
-
-
-def raw_template() -> dict:
-    class Loader(yaml.SafeLoader):
-        pass
-
-    Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
-    return yaml.load(DEFAULT_TEMPLATE.read_text(), Loader=Loader)
+from tests.support.template import raw_template
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -60,11 +52,18 @@ def test_real_tables_keys_and_indexes() -> None:
         {"AttributeName": "sk", "KeyType": "RANGE"},
     ]
     indexes = {i["IndexName"]: i for i in segments["GlobalSecondaryIndexes"]}
-    assert indexes["members_by_segment"]["KeySchema"][0] == {
+    assert indexes["members_by_segment_v2"]["KeySchema"][0] == {
         "AttributeName": "member_segment",
         "KeyType": "HASH",
     }
+    # A member listing reads everything it shows from the index (docs/members.md).
+    assert indexes["members_by_segment_v2"]["Projection"] == {
+        "ProjectionType": "INCLUDE",
+        "NonKeyAttributes": ["user_id", "state", "source", "added_at", "expires_at"],
+    }
     history = tables["HistoryTable"]
+    # The member counts read the history's new rows from its stream.
+    assert history["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
     assert {"AttributeName": "user_id", "AttributeType": "N"} in history["AttributeDefinitions"]
     assert [i["IndexName"] for i in history["GlobalSecondaryIndexes"]] == ["history_by_month"]
     # create_table rejects CloudFormation-only properties.

@@ -3,9 +3,7 @@ and the api_docs function serving it with Swagger UI."""
 
 import base64
 import gzip
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -13,23 +11,15 @@ from typing import Any
 import pytest
 
 from local_stack.events import LambdaContext, build_http_api_event
+from local_stack.modules import import_file
 from local_stack.template import load_template
-from tests.unit.conftest import ROOT, load_function
+from tests.support.handlers import ROOT, load_function
 
 DOCS_ROUTES = {("GET", "/openapi.json"), ("GET", "/docs")}
 
 
 def _generator() -> ModuleType:
-    if "openapi_generator" not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            "openapi_generator", ROOT / "scripts" / "openapi.py"
-        )
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["openapi_generator"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["openapi_generator"]
+    return import_file(ROOT / "scripts" / "openapi.py", "openapi_generator")
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""No IAM wildcard in the template beyond the documented ones (README, "Security").
+"""No IAM wildcard in the template beyond the documented ones (docs/operations.md, "Security").
 
 Read as written, which is what SAM deploys: SAM copies each function's inline `Policies`
 statements into its role unchanged; what it adds is (1) the managed policy
@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
-# Managed policies SAM attaches, each with `Resource: "*"` (README, "Security").
+# Managed policies SAM attaches, each with `Resource: "*"` (docs/operations.md, "Security").
 DOCUMENTED_MANAGED_POLICIES = {"AWSLambdaBasicExecutionRole", "AWSXrayWriteOnlyAccess"}
 
 
@@ -101,7 +101,7 @@ def test_the_wildcard_rule(resource: Any, wildcard: bool) -> None:
 def test_the_managed_policies_sam_adds_are_the_documented_ones() -> None:
     template = load()
     assert template["Globals"]["Function"]["Tracing"] == "Active"  # AWSXrayWriteOnlyAccess
-    readme = (TEMPLATE.parent / "README.md").read_text()
+    operations = (TEMPLATE.parent / "docs" / "operations.md").read_text()
     for name in DOCUMENTED_MANAGED_POLICIES:
-        assert name in readme
-    assert "PutTraceSegments" in readme
+        assert name in operations
+    assert "PutTraceSegments" in operations

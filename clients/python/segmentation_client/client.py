@@ -16,9 +16,12 @@ from segmentation_client.models import (
     ChangeResult,
     ExportLink,
     IdResponse,
+    MembersPage,
     ReportJob,
     Segment,
     SegmentList,
+    SegmentMember,
+    SegmentWithCount,
     StatusResponse,
     TimedGrant,
     UserSegments,
@@ -42,6 +45,8 @@ ROUTES: Final[Mapping[str, Route]] = {
     "list_segments": Route("GET", "/api/segments"),
     "update_segment": Route("PATCH", "/api/segments/{slug}"),
     "delete_segment": Route("DELETE", "/api/segments/{slug}"),
+    "get_segment": Route("GET", "/api/segments/{slug}"),
+    "list_segment_members": Route("GET", "/api/segments/{slug}/members"),
     "add_to_segment": Route("POST", "/api/users/{id}/add_to_segment"),
     "delete_from_segment": Route("DELETE", "/api/users/{id}/delete_from_segment"),
     "change_segments": Route("PATCH", "/api/users/{id}/segments"),
@@ -217,6 +222,25 @@ class SegmentationClient(BulkMethods):
 
     def delete_segment(self, slug: str) -> StatusResponse:
         return StatusResponse.from_json(self._call("delete_segment", slug=slug))
+
+    def get_segment(self, slug: str) -> SegmentWithCount:
+        return SegmentWithCount.from_json(self._call("get_segment", slug=slug))
+
+    def list_segment_members(
+        self, slug: str, *, limit: int | None = None, cursor: str | None = None
+    ) -> MembersPage:
+        """One page; pass its `cursor` for the next (None: it was the last)."""
+        params: dict[str, Any] = {}
+        if limit is not None:
+            params["limit"] = limit
+        if cursor is not None:
+            params["cursor"] = cursor
+        return MembersPage.from_json(self._call("list_segment_members", params=params, slug=slug))
+
+    def all_segment_members(self, slug: str, *, limit: int = 1000) -> Iterator[SegmentMember]:
+        """Every active member, page after page until the cursor is null."""
+        for item in self._pages("list_segment_members", "members", {"limit": limit}, slug=slug):
+            yield SegmentMember.from_json(item)
 
     # -- history --------------------------------------------------------------------------
 

@@ -89,6 +89,62 @@ class Segment:
 
 
 @dataclass(frozen=True)
+class SegmentWithCount:
+    """A segment and its active members, counted a few seconds behind (docs/members.md)."""
+
+    id: int
+    slug: str
+    description: str | None
+    created_at: str
+    percent: float
+    members: int
+
+    @classmethod
+    def from_json(cls, body: Any) -> "SegmentWithCount":
+        segment = Segment.from_json(body)
+        return cls(
+            id=segment.id,
+            slug=segment.slug,
+            description=segment.description,
+            created_at=segment.created_at,
+            percent=segment.percent,
+            members=int(body["members"]),
+        )
+
+
+@dataclass(frozen=True)
+class SegmentMember:
+    user_id: int
+    source: str
+    added_at: str
+    expires_at: str | None
+
+    @classmethod
+    def from_json(cls, body: Any) -> "SegmentMember":
+        expires_at = body["expires_at"]
+        return cls(
+            user_id=int(body["user_id"]),
+            source=str(body["source"]),
+            added_at=str(body["added_at"]),
+            expires_at=None if expires_at is None else str(expires_at),
+        )
+
+
+@dataclass(frozen=True)
+class MembersPage:
+    members: list[SegmentMember]
+    cursor: str | None  # None: the last page
+
+    @classmethod
+    def from_json(cls, body: Any) -> "MembersPage":
+        cursor = body["cursor"]
+        return cls(
+            members=[SegmentMember.from_json(item) for item in body["members"]],
+            cursor=None if cursor is None else str(cursor),
+        )
+
+
+@dataclass(frozen=True)
 class SegmentList:
     segments: list[Segment]
 

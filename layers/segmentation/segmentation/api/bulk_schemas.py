@@ -2,7 +2,7 @@
 
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Literal, Self
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, model_validator
@@ -81,14 +81,14 @@ class BulkJobResponse(BaseModel):
     upload_url_expires_at: str | None = None
 
 
-def bulk_job_body(job: BulkJobView) -> dict[str, Any]:
+def bulk_job_body(job: BulkJobView) -> BulkJobResponse:
     fields = asdict(job)
     count, lines = fields.pop("invalid_count"), fields.pop("invalid_lines")
     fields["invalid"] = {
         "count": count,
         "lines": [{"line": line, "reason": reason} for line, reason in lines],
     }
-    return BulkJobResponse.model_validate(fields).model_dump()
+    return BulkJobResponse.model_validate(fields)
 
 
 def bulk_started_response(job: BulkJobView) -> Response[str]:

@@ -28,8 +28,8 @@ class ReportJobResponse(BaseModel):
     pieces_done: int
 
 
-def job_body(job: JobView) -> dict[str, Any]:
-    return ReportJobResponse.model_validate(asdict(job)).model_dump()
+def job_body(job: JobView) -> ReportJobResponse:
+    return ReportJobResponse.model_validate(asdict(job))
 
 
 def job_location(job: JobView) -> str:
@@ -71,5 +71,18 @@ STARTED = {
         "headers": {"Location": {"description": "/api/reports/{id}", "schema": {"type": "string"}}},
     }
 }
+
+
+def redirect(model: type[BaseModel], description: str) -> dict[int, Any]:
+    """303 to the file at `Location`, its JSON body the same link as the 200 answer."""
+    return {
+        303: {
+            "description": description,
+            "content": {content_types.APPLICATION_JSON: {"model": model}},
+            "headers": {"Location": {"description": "The file", "schema": {"type": "string"}}},
+        }
+    }
+
+
 UNKNOWN_JOB = {404: {"description": "No report job has this id"}}
 BAD_INPUT = {400: {"description": ERROR_DESCRIPTIONS[400]}}

@@ -2,7 +2,6 @@
 every error is `{"message": ...}` with a 4xx code that names the problem."""
 
 import base64
-import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -13,9 +12,11 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
 
 from segmentation.api.faults import register_fault_handlers, unavailable_response
 from segmentation.api.request_body import NOT_JSON, judge_body
+from segmentation.api.schemas import ErrorResponse, json_text
 from segmentation.errors import (
     ConcurrentModification,
     DomainError,
@@ -36,18 +37,20 @@ _DOMAIN_STATUS: list[tuple[type[DomainError], int]] = [
 
 
 def json_response(
-    status_code: int, body: Any, headers: dict[str, str] | None = None
+    status_code: int, body: BaseModel, headers: dict[str, str] | None = None
 ) -> Response[str]:
+    """`body`, the response model the route declares for `status_code` in OpenAPI
+    (tests/component/test_response_schemas.py checks every route's real answers against it)."""
     return Response(
         status_code=status_code,
         content_type=content_types.APPLICATION_JSON,
-        body=json.dumps(body),
+        body=json_text(body),
         headers=headers,
     )
 
 
 def error_response(status_code: int, message: str) -> Response[str]:
-    return json_response(status_code, {"message": message})
+    return json_response(status_code, ErrorResponse(message=message))
 
 
 _UNION_TAGS = {"slug-string", "grant-object"}
@@ -113,7 +116,7 @@ def _raw_response(status_code: int, message: str) -> dict[str, Any]:
     return {
         "statusCode": status_code,
         "headers": {"Content-Type": content_types.APPLICATION_JSON},
-        "body": json.dumps({"message": message}),
+        "body": json_text(ErrorResponse(message=message)),
     }
 
 

@@ -4,7 +4,8 @@ An endpoint's own request and response models live in its `app.py`: a handler bu
 the pydantic models it uses, which keeps its cold start short.
 """
 
-from typing import Any
+import json
+from typing import Any, Literal
 
 from aws_lambda_powertools.event_handler import content_types
 from pydantic import BaseModel
@@ -12,12 +13,18 @@ from pydantic import BaseModel
 from segmentation.settings import SETTINGS
 
 
+def json_text(body: BaseModel) -> str:
+    """A response model as the body text: json.dumps' spacing and ASCII escapes, which
+    callers have always received (model_dump_json would change both)."""
+    return json.dumps(body.model_dump(mode="json"))
+
+
 class IdResponse(BaseModel):
     id: int
 
 
 class StatusResponse(BaseModel):
-    status: str = "ok"
+    status: Literal["ok"]
 
 
 class ErrorResponse(BaseModel):

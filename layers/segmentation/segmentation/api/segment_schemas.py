@@ -1,6 +1,6 @@
 """A segment as the segment endpoints show it, and the `percent` they take."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field, Strict
 
@@ -9,7 +9,7 @@ from segmentation.domain.bucketing import (
     has_at_most_two_decimals,
     percent_to_buckets,
 )
-from segmentation.domain.catalogue import Segment
+from segmentation.model import Segment
 
 
 def _check_two_decimals(percent: float) -> float:
@@ -46,11 +46,11 @@ class SegmentOut(BaseModel):
     percent: float = Field(description="Automatic share of all users; 0: manual only")
 
 
-def segment_out(segment: Segment) -> dict[str, Any]:
+def segment_out(segment: Segment) -> SegmentOut:
     return SegmentOut(
         id=segment.segment_id,
         slug=segment.slug,
         description=segment.description,
         created_at=segment.created_at,
         percent=buckets_to_percent(segment.percent_buckets),
-    ).model_dump()
+    )

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from segmentation.data.aws_errors import condition_failed, failed_conditions
+from segmentation.data.aws_errors import conditionally, failed_conditions
 from segmentation.data.aws_timeouts import budgeted_connection
 from segmentation.data.keys import bulk_batch_key, bulk_job_key
 from segmentation.data.models import MainTableItem
@@ -145,13 +145,8 @@ def _active(attempt: str) -> Any:
 
 def _updated_if(job_id: str, condition: Any, *actions: Any) -> bool:
     """False when `condition` did not hold (the job moved on meanwhile)."""
-    try:
-        BulkJobItem(*bulk_job_key(job_id)).update(actions=list(actions), condition=condition)
-    except UpdateError as error:
-        if condition_failed(error):
-            return False
-        raise
-    return True
+    item = BulkJobItem(*bulk_job_key(job_id))
+    return conditionally(lambda: item.update(actions=list(actions), condition=condition))
 
 
 def mark_running(job_id: str, attempt: str) -> bool:

@@ -20,7 +20,9 @@ from segmentation.data.keys import (
     membership_sort_key,
     user_partition,
 )
-from segmentation.data.models import MainTableItem, MembershipItem
+from segmentation.data.memberships import read_memberships, write_membership_changes
+from segmentation.data.models import MainTableItem
+from segmentation.model import HistoryEvent, Membership, MembershipChange
 
 MARKER_RETENTION_SECONDS = 14 * 24 * 3600
 
@@ -32,15 +34,26 @@ class BulkChangeItem(MainTableItem):
 
 def memberships_of_users(
     slug: str, segment_id: int, user_ids: Sequence[int]
-) -> dict[int, MembershipItem]:
-    """Each user's membership item of this segment generation, if any (strongly
-    consistent: the plan must start from the item's current version)."""
+) -> dict[int, Membership]:
+    """Each user's membership of this segment generation, if any (strongly consistent:
+    the plan must start from its current version)."""
     keys = [(user_partition(user), membership_sort_key(slug, segment_id)) for user in user_ids]
-    found = MembershipItem.batch_get(keys, consistent_read=True)
-    return {int(item.user_id): item for item in found}
+    return {membership.user_id: membership for membership in read_memberships(keys)}
 
 
-def change_marker(job_id: str, batch: int, user_id: int) -> BulkChangeItem:
+def write_marked_change(
+    changes: Sequence[MembershipChange],
+    events: Sequence[HistoryEvent],
+    seen_at: str,
+    mark: tuple[str, int, int] | None,
+) -> None:
+    """One user's change, as write_membership_changes writes it; with `mark` (job id,
+    batch, user id) the batch's mark of the user lands in the same transaction."""
+    marks = [] if mark is None else [_change_marker(*mark)]
+    write_membership_changes(changes, events, seen_at=seen_at, also_save=marks)
+
+
+def _change_marker(job_id: str, batch: int, user_id: int) -> BulkChangeItem:
     return BulkChangeItem(
         bulk_change_partition(job_id, batch, user_id),
         bulk_change_sort_key(user_id),

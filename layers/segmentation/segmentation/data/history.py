@@ -1,34 +1,13 @@
 """History rows: what the history table stores for one entry into or exit from a segment."""
 
-from dataclasses import dataclass
-from enum import StrEnum
-
-from segmentation.data.keys import history_event_key, history_month_order
-from segmentation.data.keys import history_month_partition as history_month_partition
-from segmentation.data.keys import history_shard as history_shard
+from segmentation.data.keys import (
+    history_event_key,
+    history_month_order,
+    history_month_partition,
+    history_shard,
+)
 from segmentation.data.models import HistoryItem
-
-
-class HistoryOperation(StrEnum):
-    INSERT = "INSERT"
-    DELETE = "DELETE"
-
-
-class HistoryReason(StrEnum):
-    MANUAL = "manual"
-    TTL = "ttl"
-    AUTO = "auto"
-    SEGMENT_DELETED = "segment_deleted"
-
-
-@dataclass(frozen=True)
-class HistoryEvent:
-    user_id: int
-    slug: str
-    segment_id: int
-    operation: HistoryOperation
-    reason: HistoryReason
-    at: str  # clock.format_timestamp
+from segmentation.model import HistoryEvent, HistoryOperation, HistoryReason
 
 
 def history_item(event: HistoryEvent) -> HistoryItem:

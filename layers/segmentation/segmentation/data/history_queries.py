@@ -5,8 +5,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from segmentation.data.history import HistoryEvent, history_event
+from segmentation.data.history import history_event
 from segmentation.data.models import HistoryItem
+from segmentation.model import HistoryEvent
 
 # Items per Query page. The export holds up to three pages per shard at once (the one
 # being merged, the one fetched ahead, the next one arriving): 16 x 3 x 250 events.

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 import boto3
 
 from segmentation.data.aws_timeouts import budgeted_config
-from segmentation.data.history import HistoryEvent, history_month_partition
+from segmentation.data.keys import history_month_partition
+from segmentation.model import HistoryEvent
 from segmentation.settings import SETTINGS
 
 if TYPE_CHECKING:

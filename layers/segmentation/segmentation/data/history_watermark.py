@@ -3,12 +3,10 @@ before W"). One item in the main table, `HISTORY_WATERMARK` / `FINAL_BEFORE`, wr
 maintenance about once a minute and read by report requests."""
 
 from pynamodb.attributes import UnicodeAttribute
-from pynamodb.exceptions import UpdateError
 
-from segmentation.data.aws_errors import condition_failed
+from segmentation.data.aws_errors import conditionally
+from segmentation.data.keys import HISTORY_WATERMARK_KEY as _KEY
 from segmentation.data.models import MainTableItem
-
-_KEY = ("HISTORY_WATERMARK", "FINAL_BEFORE")
 
 
 class WatermarkItem(MainTableItem):
@@ -27,14 +25,10 @@ def advance_history_watermark(final_before: str) -> bool:
     """Moves the watermark forward to `final_before`, never back (an overlapping older run
     finishing late leaves it alone); False when it was already there or later."""
     item = WatermarkItem(*_KEY, final_before=final_before)
-    try:
-        item.update(
+    return conditionally(
+        lambda: item.update(
             actions=[WatermarkItem.final_before.set(final_before)],
             condition=WatermarkItem.final_before.does_not_exist()
             | (WatermarkItem.final_before < final_before),
         )
-    except UpdateError as error:
-        if condition_failed(error):
-            return False
-        raise
-    return True
+    )

@@ -1,6 +1,6 @@
 """Every key the service stores under, and the shard counts that keep each key cool.
 
-Only this module builds keys. The shard counts come from the capacity model (README,
+Only this module builds keys. The shard counts come from the capacity model (docs/benchmarks.md,
 "Capacity at the target workload"): at 30,000 index writes/s into one segment and one
 month (a rollout of an automatic segment plus manual adds), each shard key stays under
 half of DynamoDB's 1,000 WCU/s per partition key. Readers (export, cleanup, expiry,
@@ -9,6 +9,7 @@ shards 0..N-1 still finds rows written with fewer) but never shrink.
 """
 
 import hashlib
+import uuid
 
 from segmentation.settings import SETTINGS
 
@@ -18,6 +19,9 @@ MEMBER_SHARDS = 128
 EXPIRY_SHARDS = 32
 # The active segments, spread by slug: a reload reads all of them.
 CATALOGUE_SHARDS = 8
+# One segment generation's member count, spread by stream shard (docs/members.md): a read
+# sums them all.
+COUNT_SHARDS = 16
 
 USER_PREFIX = "USER#"
 PROFILE_SORT_KEY = "PROFILE"
@@ -27,6 +31,10 @@ COUNTER_PARTITION = "COUNTER"
 CATALOGUE_VERSION_PARTITION = "CATALOGUE"
 CATALOGUE_VERSION_SORT_KEY = "VERSION"
 CATALOGUE_LOG_PARTITION = "CATALOGUE_LOG"
+REPORT_JOB_PREFIX = "REPORT#"
+REPORT_JOB_SORT_KEY = "JOB"
+# One item: every history event stamped before its value is written.
+HISTORY_WATERMARK_KEY = ("HISTORY_WATERMARK", "FINAL_BEFORE")
 
 
 def stable_shard(text: str, shards: int) -> int:
@@ -52,6 +60,33 @@ def member_index_keys(segment_id: int) -> list[str]:
     return [f"SEGID#{segment_id}#{shard:03d}" for shard in range(MEMBER_SHARDS)]
 
 
+def segment_count_partition(segment_id: int, shard: int) -> str:
+    return f"SEGCOUNT#{segment_id}#{shard:02d}"
+
+
+def segment_count_partitions(segment_id: int) -> list[str]:
+    return [segment_count_partition(segment_id, shard) for shard in range(COUNT_SHARDS)]
+
+
+def segment_count_shard(batch_chunk: str) -> int:
+    """The counter shard one chunk of a stream batch adds to: batches of stream shards
+    running in parallel rarely write the same counter item (a transaction conflict), and
+    no key takes every batch's write."""
+    return stable_shard(batch_chunk, COUNT_SHARDS)
+
+
+SEGMENT_COUNT_SORT_KEY = "COUNT"
+
+
+def count_batch_partition(batch_id: str) -> str:
+    """A stream batch's markers: `<stream label>#<first>-<last sequence number>`."""
+    return f"COUNTBATCH#{batch_id}"
+
+
+def count_batch_sort_key(chunk: int) -> str:
+    return f"{chunk:04d}"
+
+
 def expiry_index_key(user_id: int, slug: str) -> str:
     return f"EXP#{stable_shard(f'{user_id}:{slug}', EXPIRY_SHARDS):02d}"
 
@@ -68,6 +103,14 @@ CATALOGUE_PARTITIONS = [f"SEGMENTS#{shard}" for shard in range(CATALOGUE_SHARDS)
 
 def catalogue_log_sort_key(version: int) -> str:
     return f"{version:012d}"
+
+
+def report_job_key(job_id: str) -> tuple[str, str]:
+    return f"{REPORT_JOB_PREFIX}{job_id}", REPORT_JOB_SORT_KEY
+
+
+def report_job_id(partition: str) -> str:
+    return partition.removeprefix(REPORT_JOB_PREFIX)
 
 
 def deletion_sort_key(segment_id: int) -> str:
@@ -136,3 +179,25 @@ def bulk_job_of_upload(key: str) -> str | None:
     """The job id of an upload's object key; None for any other key."""
     job_id = key.removeprefix(BULK_UPLOAD_PREFIX)
     return job_id if key.startswith(BULK_UPLOAD_PREFIX) and job_id.isalnum() else None
+
+
+# --- S3 object keys (the exports bucket) ---------------------------------------------
+
+
+def export_object_key(month: str, filename: str) -> str:
+    """Unique per call: two exports of the same month never overwrite each other's file."""
+    return f"history/{month}/{uuid.uuid4().hex}/{filename}"
+
+
+def report_object_key(closed: bool, job_id: str, filename: str) -> str:
+    """Closed and open months live under their own prefixes, which the bucket's lifecycle
+    rules keep for different times."""
+    return f"reports/{'closed' if closed else 'open'}/{job_id}/{filename}"
+
+
+def piece_prefix(job_id: str) -> str:
+    return f"reports/pieces/{job_id}/"
+
+
+def piece_key(job_id: str, index: int) -> str:
+    return f"{piece_prefix(job_id)}{index:06d}"

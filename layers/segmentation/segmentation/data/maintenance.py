@@ -5,19 +5,18 @@ the items themselves are then read consistently, and every change is conditioned
 version read (data/memberships.py), so a stale index entry can never cause a wrong write.
 """
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
-from pynamodb.exceptions import DeleteError
-
-from segmentation.data.aws_errors import condition_failed
+from segmentation.data.aws_errors import conditionally
 from segmentation.data.keys import (
     DELETIONS_PARTITION,
     EXPIRY_INDEX_KEYS,
+    deletion_sort_key,
     member_index_keys,
 )
+from segmentation.data.memberships import MembershipKey
 from segmentation.data.models import MembershipItem, SegmentDeletionItem
-
-MembershipKey = tuple[str, str]  # (pk, sk)
+from segmentation.model import SegmentDeletion
 
 
 def due_expiry_keys(due_by: str, page_size: int) -> Iterator[MembershipKey]:
@@ -45,27 +44,16 @@ def has_members(segment_id: int) -> bool:
     )
 
 
-def read_memberships(keys: Sequence[MembershipKey]) -> list[MembershipItem]:
-    """The items as they are now (consistent BatchGetItem); keys of deleted items are
-    simply absent from the answer."""
-    found = {
-        (item.pk, item.sk): item
-        for item in MembershipItem.batch_get(list(keys), consistent_read=True)
-    }
-    return [found[key] for key in keys if key in found]
+def pending_deletions() -> list[SegmentDeletion]:
+    """Deleted segments whose members are not all cleaned up (their tombstones), oldest
+    first."""
+    return [
+        SegmentDeletion(int(item.segment_id), item.slug, item.deleted_at)
+        for item in SegmentDeletionItem.query(DELETIONS_PARTITION, consistent_read=True)
+    ]
 
 
-def pending_deletions() -> list[SegmentDeletionItem]:
-    """Tombstones of deleted segments whose members are not all cleaned up, oldest first."""
-    return list(SegmentDeletionItem.query(DELETIONS_PARTITION, consistent_read=True))
-
-
-def remove_tombstone(tombstone: SegmentDeletionItem) -> bool:
+def remove_tombstone(deletion: SegmentDeletion) -> bool:
     """Deletes the tombstone unless another run did; True when this call removed it."""
-    try:
-        tombstone.delete(condition=SegmentDeletionItem.pk.exists())
-    except DeleteError as error:
-        if condition_failed(error):
-            return False
-        raise
-    return True
+    tombstone = SegmentDeletionItem(DELETIONS_PARTITION, deletion_sort_key(deletion.segment_id))
+    return conditionally(lambda: tombstone.delete(condition=SegmentDeletionItem.pk.exists()))

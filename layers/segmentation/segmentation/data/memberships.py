@@ -2,19 +2,19 @@
 
 A transaction touches only the items of the users it changes (their memberships, their
 history rows, their profiles): never an item that another user's request also writes or
-checks, so concurrent users never cancel each other's transactions.
+checks, so concurrent users never cancel each other's transactions. Each membership is
+written only if it is still at the version it was read at (PynamoDB's VersionAttribute):
+the domain carries that version along as an opaque `StoredVersion` and never counts it.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from pynamodb.exceptions import TransactWriteError
-from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from segmentation.data.aws_errors import WriteConflict, is_cancelled
 from segmentation.data.aws_timeouts import budgeted_connection
-from segmentation.data.history import HistoryEvent, history_item
+from segmentation.data.history import history_item
 from segmentation.data.keys import (
     MEMBERSHIP_PREFIX,
     expiry_index_key,
@@ -22,91 +22,117 @@ from segmentation.data.keys import (
     membership_sort_key,
     user_partition,
 )
-from segmentation.data.models import HistoryItem, MembershipItem, UserItem
+from segmentation.data.models import HistoryItem, MainTableItem, MembershipItem, UserItem
 from segmentation.data.users import user_profile
+from segmentation.model import (
+    HistoryEvent,
+    Membership,
+    MembershipChange,
+    MembershipSource,
+    MembershipState,
+    StoredVersion,
+)
 from segmentation.observability import count_membership_changes
 from segmentation.settings import SETTINGS
 
-
-@dataclass(frozen=True)
-class MembershipWrite:
-    item: MembershipItem
-    expected_version: int | None  # None: the item must not exist yet
-    delete: bool = False  # remove the item (at expected_version) instead of saving it
+# A membership's place in the table, opaque above this layer: (pk, sk).
+MembershipKey = tuple[str, str]
 
 
-def new_membership_item(
-    user_id: int, slug: str, segment_id: int, state: str, source: str, at: str
-) -> MembershipItem:
-    return MembershipItem(
+def membership_of(item: MembershipItem) -> Membership:
+    return Membership(
+        user_id=int(item.user_id),
+        slug=item.slug,
+        segment_id=int(item.segment_id),
+        state=MembershipState(item.state),
+        source=MembershipSource(item.source),
+        added_at=item.added_at,
+        changed_at=item.changed_at,
+        expires_at=item.expires_at,
+        stored=StoredVersion(int(item.version)),
+    )
+
+
+def membership_item(membership: Membership) -> MembershipItem:
+    """The item, at the version it was read at: saving it checks and advances that."""
+    user_id, slug = membership.user_id, membership.slug
+    expires_at = membership.expires_at
+    item = MembershipItem(
         user_partition(user_id),
-        membership_sort_key(slug, segment_id),
+        membership_sort_key(slug, membership.segment_id),
         user_id=user_id,
         slug=slug,
-        segment_id=segment_id,
-        state=state,
-        source=source,
-        added_at=at,
-        changed_at=at,
-        version=1,
-        member_segment=member_index_key(segment_id, user_id),
+        segment_id=membership.segment_id,
+        state=membership.state.value,
+        source=membership.source.value,
+        added_at=membership.added_at,
+        changed_at=membership.changed_at,
+        expires_at=expires_at,
+        # Only an active membership with an expiry is in the (sparse) expiry index.
+        expiry_shard=None if expires_at is None else expiry_index_key(user_id, slug),
+        member_segment=member_index_key(membership.segment_id, user_id),
+    )
+    if membership.stored is not None:  # None: saving it requires that none exists
+        item.version = membership.stored.number
+    return item
+
+
+def membership_key(membership: Membership) -> MembershipKey:
+    return (
+        user_partition(membership.user_id),
+        membership_sort_key(membership.slug, membership.segment_id),
     )
 
 
-def copy_membership(item: MembershipItem) -> MembershipItem:
-    return MembershipItem.from_raw_data(item.serialize())
-
-
-def set_expiry(item: MembershipItem, expires_at: str | None) -> None:
-    """Sets or clears the expiry; only a membership with one is in the expiry index."""
-    item.expires_at = expires_at
-    item.expiry_shard = (
-        None if expires_at is None else expiry_index_key(int(item.user_id), item.slug)
-    )
-
-
-def user_memberships(user_id: int) -> list[MembershipItem]:
-    """Every membership item of the user, all segment generations and states."""
-    return list(
-        MembershipItem.query(
+def user_memberships(user_id: int) -> list[Membership]:
+    """Every membership of the user, all segment generations and states."""
+    return [
+        membership_of(item)
+        for item in MembershipItem.query(
             user_partition(user_id),
             MembershipItem.sk.startswith(MEMBERSHIP_PREFIX),
             consistent_read=True,
         )
-    )
+    ]
+
+
+def read_memberships(keys: Sequence[MembershipKey]) -> list[Membership]:
+    """The memberships as they are now (consistent BatchGetItem), in the keys' order;
+    keys of deleted items are simply absent from the answer."""
+    found = {
+        (item.pk, item.sk): item
+        for item in MembershipItem.batch_get(list(keys), consistent_read=True)
+    }
+    return [membership_of(found[key]) for key in keys if key in found]
 
 
 def write_membership_changes(
-    writes: list[MembershipWrite],
-    events: list[HistoryEvent],
+    changes: Sequence[MembershipChange],
+    events: Sequence[HistoryEvent],
     seen_at: str | None = None,
-    also_save: Sequence[Model] = (),
+    also_save: Sequence[MainTableItem] = (),
 ) -> None:
     """One transaction: each membership is still at the version that was read, each
     history row is new, and (with `seen_at`) each user it touches is marked as used, so
     register never hands out their id. All of it lands, or none: WriteConflict when
-    another call changed one of the items first. `also_save`: items of the caller's own
-    (a bulk job's record of the change) that land with it."""
-    users = sorted({int(write.item.user_id) for write in writes} | {e.user_id for e in events})
+    another call changed one of the items first. `also_save`: items of the data layer's
+    own that must land with the change (a bulk job's mark of the user it changed)."""
+    users = {change.membership.user_id for change in changes} | {e.user_id for e in events}
     try:
         with TransactWrite(connection=budgeted_connection(SETTINGS.region)) as transaction:
-            for write in writes:
-                condition = (
-                    MembershipItem.pk.does_not_exist()
-                    if write.expected_version is None
-                    else MembershipItem.version == write.expected_version
-                )
-                if write.delete:
-                    transaction.delete(write.item, condition=condition)
+            for change in changes:
+                item = membership_item(change.membership)
+                if change.delete:
+                    transaction.delete(item)
                 else:
-                    transaction.save(write.item, condition=condition)
+                    transaction.save(item)
             for event in events:
                 transaction.save(
                     history_item(event), condition=HistoryItem.user_id.does_not_exist()
                 )
             for extra in also_save:
                 transaction.save(extra)
-            for user_id in users if seen_at is not None else []:
+            for user_id in sorted(users) if seen_at is not None else []:
                 profile = user_profile(user_id, str(seen_at))
                 transaction.update(
                     profile,

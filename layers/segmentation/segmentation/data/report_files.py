@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
 from segmentation.data.exports import MIN_PART_BYTES, SPOOL_BYTES, s3_client
+from segmentation.data.keys import piece_key, piece_prefix
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import CompletedPartTypeDef
 
-PIECES_PREFIX = "reports/pieces"
 # Parts sent at once while assembling (each a server-side copy or a gathered 5 MiB).
 ASSEMBLY_THREADS = 8
 
@@ -32,14 +32,6 @@ class FileSpec:
     key: str
     content_type: str
     content_disposition: str
-
-
-def piece_prefix(job_id: str) -> str:
-    return f"{PIECES_PREFIX}/{job_id}/"
-
-
-def piece_key(job_id: str, index: int) -> str:
-    return f"{piece_prefix(job_id)}{index:06d}"
 
 
 def spooled_file() -> "tempfile.SpooledTemporaryFile[bytes]":

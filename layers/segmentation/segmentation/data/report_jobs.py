@@ -9,13 +9,10 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import PutError, UpdateError
 
-from segmentation.data.aws_errors import condition_failed
+from segmentation.data.aws_errors import conditionally
+from segmentation.data.keys import report_job_id, report_job_key
 from segmentation.data.models import MainTableItem
-
-JOB_PREFIX = "REPORT#"
-JOB_SORT_KEY = "JOB"
 
 
 class ReportJobItem(MainTableItem):
@@ -56,14 +53,10 @@ class JobRecord:
     attempt: str = ""
 
 
-def _item_key(job_id: str) -> tuple[str, str]:
-    return f"{JOB_PREFIX}{job_id}", JOB_SORT_KEY
-
-
 def _record(item: ReportJobItem) -> JobRecord:
     done = {str(k): int(v) for k, v in (item.done.as_dict() if item.done else {}).items()}
     return JobRecord(
-        id=item.pk.removeprefix(JOB_PREFIX),
+        id=report_job_id(item.pk),
         status=item.status,
         year=int(item.year),
         month=int(item.month),
@@ -84,7 +77,7 @@ def _record(item: ReportJobItem) -> JobRecord:
 def create_job(record: JobRecord, created_at: str, replace: bool) -> JobRecord | None:
     """Stores a new job; None when the id is taken. With `replace`, a failed job or one
     whose file's retention has ended gives way (a closed month is built again)."""
-    pk, sk = _item_key(record.id)
+    pk, sk = report_job_key(record.id)
     item = ReportJobItem(
         pk,
         sk,
@@ -107,17 +100,13 @@ def create_job(record: JobRecord, created_at: str, replace: bool) -> JobRecord |
             | (ReportJobItem.status == "failed")
             | (ReportJobItem.file_expires_at < created_at)
         )
-    try:
-        item.save(condition=condition)
-    except PutError as error:
-        if condition_failed(error):
-            return None
-        raise
+    if not conditionally(lambda: item.save(condition=condition)):
+        return None
     return _record(item)
 
 
 def get_job(job_id: str) -> JobRecord | None:
-    pk, sk = _item_key(job_id)
+    pk, sk = report_job_key(job_id)
     try:
         return _record(ReportJobItem.get(pk, sk, consistent_read=True))
     except ReportJobItem.DoesNotExist:
@@ -125,7 +114,7 @@ def get_job(job_id: str) -> JobRecord | None:
 
 
 def _updated(job_id: str, *actions: object, condition: object = None) -> JobRecord:
-    item = ReportJobItem(*_item_key(job_id))
+    item = ReportJobItem(*report_job_key(job_id))
     item.update(actions=list(actions), condition=condition)  # type: ignore[arg-type]
     return _record(item)
 
@@ -149,13 +138,7 @@ def record_attempt_error(job_id: str, message: str) -> None:
 
 def _updated_if(job_id: str, condition: object, *actions: object) -> bool:
     """False when `condition` did not hold (the job moved on meanwhile)."""
-    try:
-        _updated(job_id, *actions, condition=condition)
-    except UpdateError as error:
-        if condition_failed(error):
-            return False
-        raise
-    return True
+    return conditionally(lambda: _updated(job_id, *actions, condition=condition))
 
 
 def mark_done(job_id: str, rows: int) -> bool:

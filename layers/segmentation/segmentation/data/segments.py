@@ -1,15 +1,13 @@
-"""Segment catalogue items: create, change, delete, and what readers need to follow them.
+"""Segment catalogue items: create, change and delete segments.
 
 Every change of the catalogue is one transaction that also bumps the catalogue's version
-item and appends the segment's new state to the catalogue log under that version. A
-container then follows the catalogue with one small query of the log (`changes_after`)
-instead of re-reading every segment; it re-reads everything (`load_catalogue`) only at
-start or when it fell behind the log's retention.
+item and appends the segment's new state to the catalogue log under that version, which
+readers follow (data/catalogue.py).
 """
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import Any
 
 from pynamodb.exceptions import DeleteError, TransactWriteError
 from pynamodb.expressions.condition import Condition
@@ -17,9 +15,9 @@ from pynamodb.transactions import TransactWrite
 
 from segmentation.data.aws_errors import WriteConflict, condition_failed, failed_conditions
 from segmentation.data.aws_timeouts import budgeted_connection
+from segmentation.data.catalogue import catalogue_version, segment_of
 from segmentation.data.keys import (
     CATALOGUE_LOG_PARTITION,
-    CATALOGUE_PARTITIONS,
     CATALOGUE_VERSION_PARTITION,
     CATALOGUE_VERSION_SORT_KEY,
     DELETIONS_PARTITION,
@@ -27,14 +25,18 @@ from segmentation.data.keys import (
     catalogue_partition,
     deletion_sort_key,
 )
-from segmentation.data.models import CatalogueLogItem, CounterItem, SegmentDeletionItem, SegmentItem
+from segmentation.data.models import (
+    CatalogueLogItem,
+    CounterItem,
+    SegmentDeletionItem,
+    SegmentItem,
+)
+from segmentation.model import Segment
 from segmentation.settings import SETTINGS
 
 # Log entries outlive any container that could still need them; one that fell behind
 # further reloads the whole catalogue.
 LOG_RETENTION_SECONDS = 24 * 3600
-# Log entries one catch-up query reads at most; more pending means a reload is cheaper.
-MAX_CHANGES_PER_QUERY = 100
 
 
 class SegmentExists(Exception):
@@ -45,97 +47,49 @@ class SegmentGone(Exception):
     """The segment was deleted (or replaced) by another call in the meantime."""
 
 
-@dataclass(frozen=True)
-class CatalogueSnapshot:
-    version: int
-    segments: list[SegmentItem]
-    deleted_ids: set[int]  # deleted segments whose slug is still reserved (markers)
+def _state_attributes(segment: Segment) -> dict[str, Any]:
+    """What a segment is, as catalogue items and log entries both store it."""
+    return {
+        "segment_id": segment.segment_id,
+        "slug": segment.slug,
+        "description": segment.description,
+        "created_at": segment.created_at,
+        "percent_buckets": segment.percent_buckets,
+        "salt": segment.salt or None,
+    }
 
 
-def new_segment_item(
-    slug: str,
-    segment_id: int,
-    description: str | None,
-    created_at: str,
-    percent_buckets: int = 0,
-    salt: str | None = None,
-) -> SegmentItem:
+def segment_item(segment: Segment, deleted_at: str | None = None) -> SegmentItem:
     return SegmentItem(
-        catalogue_partition(slug),
-        slug,
-        segment_id=segment_id,
-        slug=slug,
-        description=description,
-        created_at=created_at,
-        percent_buckets=percent_buckets,
-        salt=salt,
+        catalogue_partition(segment.slug),
+        segment.slug,
+        deleted_at=deleted_at,
+        **_state_attributes(segment),
     )
 
 
-def catalogue_version(consistent: bool = True) -> int:
-    try:
-        item = CounterItem.get(
-            CATALOGUE_VERSION_PARTITION, CATALOGUE_VERSION_SORT_KEY, consistent_read=consistent
-        )
-    except CounterItem.DoesNotExist:
-        return 0
-    return int(item.value)
-
-
-def load_catalogue() -> CatalogueSnapshot:
-    """Every active segment, at least as new as the version returned (read first)."""
-    version = catalogue_version()
-    items = [
-        item
-        for partition in CATALOGUE_PARTITIONS
-        for item in SegmentItem.query(partition, consistent_read=True)
-    ]
-    return CatalogueSnapshot(
-        version,
-        [item for item in items if item.deleted_at is None],
-        {int(item.segment_id) for item in items if item.deleted_at is not None},
-    )
-
-
-def changes_after(version: int, consistent: bool = False) -> list[CatalogueLogItem]:
-    """Log entries newer than `version`, oldest first (at most MAX_CHANGES_PER_QUERY)."""
-    return list(
-        CatalogueLogItem.query(
-            CATALOGUE_LOG_PARTITION,
-            CatalogueLogItem.sk > catalogue_log_sort_key(version),
-            consistent_read=consistent,
-            limit=MAX_CHANGES_PER_QUERY,
-        )
-    )
-
-
-def get_segment(slug: str) -> SegmentItem | None:
+def get_segment(slug: str) -> Segment | None:
     """The active segment with this slug (a deletion marker is no segment)."""
     try:
         item = SegmentItem.get(catalogue_partition(slug), slug, consistent_read=True)
     except SegmentItem.DoesNotExist:
         return None
-    return None if item.deleted_at is not None else item
+    return None if item.deleted_at is not None else segment_of(item)
 
 
-def _log_entry(segment: SegmentItem, version: int, deleted: bool) -> CatalogueLogItem:
+def _log_entry(segment: Segment, version: int, deleted: bool) -> CatalogueLogItem:
     return CatalogueLogItem(
         CATALOGUE_LOG_PARTITION,
         catalogue_log_sort_key(version),
         version=version,
-        segment_id=segment.segment_id,
-        slug=segment.slug,
-        description=segment.description,
-        created_at=segment.created_at,
-        percent_buckets=segment.percent_buckets,
-        salt=segment.salt,
         deleted=deleted,
         purge_at=int(time.time()) + LOG_RETENTION_SECONDS,
+        **_state_attributes(segment),
     )
 
 
 def _versioned_change(
-    segment: SegmentItem, deleted: bool, add_items: Callable[[TransactWrite], None]
+    segment: Segment, deleted: bool, add_items: Callable[[TransactWrite], None]
 ) -> None:
     """One transaction: the catalogue version goes from what was read to the next, the
     log gets the segment's new state under it, and `add_items` adds the change itself.
@@ -166,13 +120,14 @@ def _versioned_change(
         raise
 
 
-def insert_segment(segment: SegmentItem, reusable_before: str) -> None:
+def insert_segment(segment: Segment, reusable_before: str) -> None:
     """Saves a new segment unless its slug is taken: by an active segment, or by one
     deleted at or after `reusable_before`. Raises SegmentExists, or WriteConflict."""
     condition = SegmentItem.pk.does_not_exist() | (SegmentItem.deleted_at <= reusable_before)
+    item = segment_item(segment)
     try:
         _versioned_change(
-            segment, False, lambda transaction: transaction.save(segment, condition=condition)
+            segment, False, lambda transaction: transaction.save(item, condition=condition)
         )
     except TransactWriteError as error:
         if condition_failed(error):
@@ -180,7 +135,7 @@ def insert_segment(segment: SegmentItem, reusable_before: str) -> None:
         raise
 
 
-def _unchanged(segment: SegmentItem) -> Condition:
+def _unchanged(segment: Segment) -> Condition:
     """The condition that the stored segment is still this active generation."""
     unchanged: Condition = (
         SegmentItem.segment_id == segment.segment_id
@@ -188,32 +143,28 @@ def _unchanged(segment: SegmentItem) -> Condition:
     return unchanged
 
 
-def update_segment_share(segment: SegmentItem, percent_buckets: int, salt: str) -> SegmentItem:
-    """Sets the automatic share of this segment, and its salt unless it has one (segments
-    from before percentages existed). Raises SegmentGone, or WriteConflict."""
-    changed = SegmentItem.from_raw_data(segment.serialize())
-    changed.percent_buckets = percent_buckets
-    changed.salt = segment.salt or salt
+def update_segment(segment: Segment, changed: Segment) -> None:
+    """Replaces the stored state of `segment` (same generation) with `changed`.
+    Raises SegmentGone, or WriteConflict."""
+    item = segment_item(changed)
     try:
         _versioned_change(
-            changed, False, lambda transaction: transaction.save(changed, _unchanged(segment))
+            changed, False, lambda transaction: transaction.save(item, _unchanged(segment))
         )
     except TransactWriteError as error:
         if condition_failed(error):
             raise SegmentGone(segment.slug) from error
         raise
-    return changed
 
 
-def delete_segment_item(segment: SegmentItem, deleted_at: str) -> None:
+def delete_segment(segment: Segment, deleted_at: str) -> None:
     """Turns the segment into a deletion marker and leaves a tombstone for member cleanup,
     in one transaction. Raises SegmentGone when the segment changed meanwhile, or
     WriteConflict."""
-    marker = SegmentItem.from_raw_data(segment.serialize())
-    marker.deleted_at = deleted_at
+    marker = segment_item(segment, deleted_at=deleted_at)
     tombstone = SegmentDeletionItem(
         DELETIONS_PARTITION,
-        deletion_sort_key(int(segment.segment_id)),
+        deletion_sort_key(segment.segment_id),
         segment_id=segment.segment_id,
         slug=segment.slug,
         deleted_at=deleted_at,

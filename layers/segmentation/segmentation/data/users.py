@@ -1,9 +1,7 @@
 """User profile items: a user id is 'used' once its profile exists. Every write for a
 user marks it in the same transaction (memberships.write_membership_changes)."""
 
-from pynamodb.exceptions import PutError
-
-from segmentation.data.aws_errors import condition_failed
+from segmentation.data.aws_errors import conditionally
 from segmentation.data.keys import PROFILE_SORT_KEY, user_partition
 from segmentation.data.models import UserItem
 
@@ -16,10 +14,5 @@ def user_profile(user_id: int, first_seen_at: str) -> UserItem:
 
 def claim_user_id(user_id: int, at: str) -> bool:
     """Creates the profile unless the id is already used; True when this call claimed it."""
-    try:
-        user_profile(user_id, at).save(condition=UserItem.pk.does_not_exist())
-    except PutError as error:
-        if condition_failed(error):
-            return False
-        raise
-    return True
+    profile = user_profile(user_id, at)
+    return conditionally(lambda: profile.save(condition=UserItem.pk.does_not_exist()))

@@ -11,6 +11,8 @@ import hashlib
 import secrets
 from decimal import Decimal
 
+from segmentation.model import Segment
+
 BUCKETS = 10_000
 BUCKETS_PER_PERCENT = BUCKETS // 100
 PERCENT_DECIMALS = 2
@@ -26,6 +28,11 @@ def user_bucket(salt: str, user_id: int) -> int:
 
 def in_share(salt: str, user_id: int, percent_buckets: int) -> bool:
     return user_bucket(salt, user_id) < percent_buckets
+
+
+def takes_by_share(segment: Segment, user_id: int) -> bool:
+    """Whether the percentage alone puts this user in (stored memberships aside)."""
+    return segment.is_automatic and in_share(segment.salt, user_id, segment.percent_buckets)
 
 
 def new_salt() -> str:

@@ -1,5 +1,5 @@
 """One batch of a bulk job: each user's change is the same atomic per-user transition as
-the single-user endpoints (`_plan_changes`, `write_membership_changes`), with its history
+the single-user endpoints (`memberships.changes.plan_changes`), with its history
 row, so a bulk add and a single add are indistinguishable afterwards.
 
 Reads are batched (one BatchGetItem per 100 users for their item of this segment
@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from segmentation.clock import format_timestamp, parse_timestamp, utc_now
-from segmentation.data.bulk_memberships import change_marker, changed_users, memberships_of_users
-from segmentation.data.memberships import write_membership_changes
-from segmentation.data.models import MembershipItem
-from segmentation.domain.catalogue import Segment
-from segmentation.domain.memberships import SegmentGrant, _plan_changes
+from segmentation.data.bulk_memberships import (
+    changed_users,
+    memberships_of_users,
+    write_marked_change,
+)
+from segmentation.domain.memberships.changes import SegmentGrant, plan_changes
 from segmentation.domain.retry import retry_on_conflict
+from segmentation.model import Membership, Segment
 from segmentation.settings import SETTINGS
 
 ADD = "add"
@@ -43,7 +45,7 @@ class BatchResult:
     changed: int  # users whose membership really changed, over every attempt
 
 
-def _change_user(work: BatchWork, user_id: int, read: MembershipItem | None) -> bool:
+def _change_user(work: BatchWork, user_id: int, read: Membership | None) -> bool:
     """Moves one user to the job's target state (marking them if their state changed);
     True if this call changed it."""
     slug = work.segment.slug
@@ -54,22 +56,18 @@ def _change_user(work: BatchWork, user_id: int, read: MembershipItem | None) -> 
 
     def attempt() -> bool:
         if first_read:
-            item = first_read.pop()
+            stored = first_read.pop()
         else:  # a concurrent call changed the user: re-read them alone
-            item = memberships_of_users(slug, work.segment.segment_id, [user_id]).get(user_id)
+            stored = memberships_of_users(slug, work.segment.segment_id, [user_id]).get(user_id)
         now = utc_now()
-        plan = _plan_changes(
-            user_id, grants, removals, {slug: work.segment}, [] if item is None else [item], now
+        plan = plan_changes(
+            user_id, grants, removals, {slug: work.segment}, [] if stored is None else [stored], now
         )
-        if not plan.writes:
+        if not plan.changes:
             return False
         changed = bool(plan.added or plan.removed)
-        write_membership_changes(
-            plan.writes,
-            plan.events,
-            seen_at=format_timestamp(now),
-            also_save=[change_marker(work.job_id, work.batch, user_id)] if changed else [],
-        )
+        mark = (work.job_id, work.batch, user_id) if changed else None
+        write_marked_change(plan.changes, plan.events, format_timestamp(now), mark)
         return changed
 
     return retry_on_conflict(attempt)

@@ -19,8 +19,9 @@ from segmentation.data.bulk_jobs import (
 from segmentation.data.bulk_queue import BulkTask
 from segmentation.domain.bulk_changes import BatchWork, run_batch
 from segmentation.domain.bulk_split import split_file
-from segmentation.domain.catalogue import CATALOGUE, Segment
+from segmentation.domain.catalogue import CATALOGUE
 from segmentation.errors import InvalidRequest
+from segmentation.model import Segment
 from segmentation.observability import LOGGER
 from segmentation.settings import SETTINGS
 

@@ -9,47 +9,15 @@ per MISS_RECHECK_SECONDS: a caller sending unknown slugs cannot load the catalog
 """
 
 import time
-from dataclasses import dataclass
 
-from segmentation.data.models import SegmentStateItem
-from segmentation.data.segments import MAX_CHANGES_PER_QUERY, changes_after, load_catalogue
-from segmentation.domain.bucketing import in_share
+from segmentation.data.catalogue import MAX_CHANGES_PER_QUERY, changes_after, load_catalogue
+from segmentation.model import Segment
 from segmentation.settings import SETTINGS
 
 MISS_RECHECK_SECONDS = 1.0
 # A full re-read at least this often: a container that slept past the log's retention
 # (DynamoDB TTL drops old entries) would otherwise find nothing newer and not notice.
 MAX_SNAPSHOT_AGE_SECONDS = 3600.0
-
-
-@dataclass(frozen=True)
-class Segment:
-    segment_id: int
-    slug: str
-    description: str | None
-    created_at: str
-    # The automatic share in buckets of 0.01% (bucketing.py); 0 for a manual-only segment.
-    percent_buckets: int = 0
-    salt: str = ""
-
-    @property
-    def is_automatic(self) -> bool:
-        return self.percent_buckets > 0 and bool(self.salt)
-
-    def takes_by_share(self, user_id: int) -> bool:
-        """Whether the percentage alone puts this user in (stored memberships aside)."""
-        return self.is_automatic and in_share(self.salt, user_id, self.percent_buckets)
-
-
-def segment_of(item: SegmentStateItem) -> Segment:
-    return Segment(
-        segment_id=int(item.segment_id),
-        slug=item.slug,
-        description=item.description,
-        created_at=item.created_at,
-        percent_buckets=int(item.percent_buckets or 0),  # absent on items from before
-        salt=item.salt or "",
-    )
 
 
 class SegmentCatalogue:
@@ -81,7 +49,7 @@ class SegmentCatalogue:
     def refresh(self) -> dict[str, Segment]:
         """Reads the whole catalogue (a cold container, or one that fell behind the log)."""
         snapshot = load_catalogue()
-        self._by_slug = {item.slug: segment_of(item) for item in snapshot.segments}
+        self._by_slug = {segment.slug: segment for segment in snapshot.segments}
         self._deleted_ids = snapshot.deleted_ids
         self._version = snapshot.version
         self._checked_at = self._loaded_at = time.monotonic()
@@ -92,20 +60,21 @@ class SegmentCatalogue:
         changes = changes_after(self._version, consistent)
         self._checked_at = time.monotonic()
         self._stale = False
-        versions = [int(change.version) for change in changes]
+        versions = [change.version for change in changes]
         if len(changes) == MAX_CHANGES_PER_QUERY or versions != list(
             range(self._version + 1, self._version + 1 + len(changes))
         ):
             self.refresh()  # fell behind the log's retention, or a replica lags: re-read
             return
         for change in changes:
-            current = self._by_slug.get(change.slug)
+            segment = change.segment
+            current = self._by_slug.get(segment.slug)
             if not change.deleted:
-                self._by_slug[change.slug] = segment_of(change)
+                self._by_slug[segment.slug] = segment
                 continue
-            self._deleted_ids.add(int(change.segment_id))
-            if current is not None and current.segment_id == int(change.segment_id):
-                del self._by_slug[change.slug]
+            self._deleted_ids.add(segment.segment_id)
+            if current is not None and current.segment_id == segment.segment_id:
+                del self._by_slug[segment.slug]
         if changes:
             self._version = versions[-1]
 

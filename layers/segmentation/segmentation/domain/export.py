@@ -9,7 +9,6 @@ aborted, nothing is published), and the caller starts a report job instead.
 import csv
 import io
 import time
-import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,6 +18,7 @@ from typing import Protocol
 from segmentation.clock import format_timestamp, utc_now
 from segmentation.data.exports import MultipartFile, presigned_get_url
 from segmentation.data.history_rows import Row
+from segmentation.data.keys import export_object_key
 from segmentation.domain.report_rows import (
     DEFAULT_PAGE_ITEMS,
     RowSource,
@@ -119,8 +119,7 @@ def export_history(
     deadline = None if options.budget_seconds is None else time.monotonic() + options.budget_seconds
     month_key = month_text(year, month)
     filename = report_filename(year, month, user_id)
-    # Unique per call: two exports of the same month never overwrite each other's file.
-    key = key or f"history/{month_key}/{uuid.uuid4().hex}/{filename}"
+    key = key or export_object_key(month_key, filename)
     upload = MultipartFile(
         options.bucket,
         key,

@@ -27,34 +27,39 @@ from functools import partial
 from itertools import islice
 
 from segmentation.clock import ONE_MICROSECOND, format_timestamp, parse_timestamp, utc_now
-from segmentation.data.history import HistoryEvent, HistoryOperation, HistoryReason
+from segmentation.data.catalogue import load_catalogue
 from segmentation.data.maintenance import (
-    MembershipKey,
     due_expiry_keys,
     has_members,
     pending_deletions,
-    read_memberships,
     remove_tombstone,
     segment_member_keys,
 )
 from segmentation.data.memberships import (
-    MembershipWrite,
-    copy_membership,
-    set_expiry,
+    MembershipKey,
+    read_memberships,
     write_membership_changes,
 )
-from segmentation.data.models import MembershipItem, SegmentDeletionItem
-from segmentation.data.segments import load_catalogue, remove_deletion_marker
-from segmentation.domain.memberships import MembershipState, membership_event
+from segmentation.data.segments import remove_deletion_marker
+from segmentation.domain.memberships.rules import membership_event, removed
 from segmentation.domain.report_watermark import record_history_watermark
 from segmentation.domain.retry import retry_on_conflict
 from segmentation.errors import ConcurrentModification
+from segmentation.model import (
+    HistoryEvent,
+    HistoryOperation,
+    HistoryReason,
+    Membership,
+    MembershipChange,
+    MembershipState,
+    SegmentDeletion,
+)
 from segmentation.settings import SETTINGS
 
 TimeLeftMs = Callable[[], int]  # as LambdaContext.get_remaining_time_in_millis
 # A change and the history row it implies; None: the change records no exit.
-Transition = tuple[MembershipWrite, HistoryEvent | None]
-Planner = Callable[[MembershipItem], Transition | None]
+Transition = tuple[MembershipChange, HistoryEvent | None]
+Planner = Callable[[Membership], Transition | None]
 Work = Callable[[], None]
 # Keys per page of the (KEYS_ONLY) expiry index: batches are cut from pages this size.
 EXPIRY_PAGE_KEYS = 1000
@@ -89,39 +94,29 @@ def _batches(keys: Iterable[MembershipKey], size: int) -> Iterator[list[Membersh
         yield batch
 
 
-def _exit_time(item: MembershipItem, logical: str) -> str:
-    """The logical exit time, but never at or before the item's last change: a segment
-    deleted while a concurrent add committed still has its exit after that entry."""
-    after_last_change = parse_timestamp(item.changed_at) + ONE_MICROSECOND
+def _exit_time(membership: Membership, logical: str) -> str:
+    """The logical exit time, but never at or before the membership's last change: a
+    segment deleted while a concurrent add committed still has its exit after that entry."""
+    after_last_change = parse_timestamp(membership.changed_at) + ONE_MICROSECOND
     return format_timestamp(max(parse_timestamp(logical), after_last_change))
 
 
-def _exit_event(item: MembershipItem, reason: HistoryReason, at: str) -> HistoryEvent:
-    return membership_event(item, HistoryOperation.DELETE, reason, at)
+def _exit_event(membership: Membership, reason: HistoryReason, at: str) -> HistoryEvent:
+    return membership_event(membership, HistoryOperation.DELETE, reason, at)
 
 
-def _removed(item: MembershipItem, at: str) -> MembershipWrite:
-    """The item as the API leaves a removed membership: state `removed`, out of the
-    expiry index, next version."""
-    removed = copy_membership(item)
-    removed.state = MembershipState.REMOVED.value
-    removed.changed_at = at
-    set_expiry(removed, None)
-    removed.version = int(item.version) + 1
-    return MembershipWrite(removed, int(item.version))
-
-
-def _deletion_transition(item: MembershipItem, deleted_at: str | None) -> Transition:
+def _deletion_transition(membership: Membership, deleted_at: str | None) -> Transition:
     """A deleted segment's membership leaves the table. `deleted_at` None: the segment is
     gone with its tombstone (an orphan): the expiry, which brought it here, ended it."""
-    delete = MembershipWrite(item, int(item.version), delete=True)
-    if item.state != MembershipState.ACTIVE:
+    delete = MembershipChange(membership, delete=True)
+    if membership.state != MembershipState.ACTIVE:
         return delete, None  # removed or excluded: its exit, if any, is recorded already
-    if item.expires_at is not None and (deleted_at is None or item.expires_at <= deleted_at):
-        reason, logical = HistoryReason.TTL, item.expires_at  # it had left before
+    expires_at = membership.expires_at
+    if expires_at is not None and (deleted_at is None or expires_at <= deleted_at):
+        reason, logical = HistoryReason.TTL, expires_at  # it had left before
     else:
         reason, logical = HistoryReason.SEGMENT_DELETED, str(deleted_at)
-    return delete, _exit_event(item, reason, _exit_time(item, logical))
+    return delete, _exit_event(membership, reason, _exit_time(membership, logical))
 
 
 @dataclass(frozen=True)
@@ -131,31 +126,34 @@ class _Generations:
     one whose cleanup had finished before the run began."""
 
     live: dict[str, int]  # slug -> segment id
-    deleted: dict[int, SegmentDeletionItem]  # segment id -> tombstone
+    deleted: dict[int, SegmentDeletion]  # segment id -> its deletion
 
 
 def _expiry_transition(
-    item: MembershipItem, now: datetime, generations: _Generations
+    membership: Membership, now: datetime, generations: _Generations
 ) -> Transition | None:
+    expires_at = membership.expires_at
     if (
-        item.state != MembershipState.ACTIVE
-        or item.expires_at is None
-        or parse_timestamp(item.expires_at) > now
+        membership.state != MembershipState.ACTIVE
+        or expires_at is None
+        or parse_timestamp(expires_at) > now
     ):
         return None  # removed, made permanent or given a later expiry since it was indexed
-    if generations.live.get(item.slug) == int(item.segment_id):
-        at = _exit_time(item, item.expires_at)
-        return _removed(item, at), _exit_event(item, HistoryReason.TTL, at)
+    if generations.live.get(membership.slug) == membership.segment_id:
+        at = _exit_time(membership, expires_at)
+        return MembershipChange(removed(membership, at)), _exit_event(
+            membership, HistoryReason.TTL, at
+        )
     # Its segment was deleted: settle it as the deletion pass would, so it leaves the
     # expiry index now instead of being walked again by every run.
-    tombstone = generations.deleted.get(int(item.segment_id))
-    return _deletion_transition(item, None if tombstone is None else tombstone.deleted_at)
+    deletion = generations.deleted.get(membership.segment_id)
+    return _deletion_transition(membership, None if deletion is None else deletion.deleted_at)
 
 
-def _for_generation(item: MembershipItem, tombstone: SegmentDeletionItem) -> Transition | None:
-    if int(item.segment_id) != int(tombstone.segment_id):
+def _for_generation(membership: Membership, deletion: SegmentDeletion) -> Transition | None:
+    if membership.segment_id != deletion.segment_id:
         return None
-    return _deletion_transition(item, tombstone.deleted_at)
+    return _deletion_transition(membership, deletion.deleted_at)
 
 
 def _apply_batch(keys: list[MembershipKey], plan: Planner, summary: MaintenanceSummary) -> None:
@@ -163,17 +161,17 @@ def _apply_batch(keys: list[MembershipKey], plan: Planner, summary: MaintenanceS
     transaction; on a conflict (a user changed one meanwhile) re-reads and re-plans."""
 
     def attempt() -> None:
-        transitions = [t for item in read_memberships(keys) if (t := plan(item)) is not None]
+        transitions = [t for m in read_memberships(keys) if (t := plan(m)) is not None]
         if not transitions:
             return
-        writes = [write for write, _ in transitions]
+        changes = [change for change, _ in transitions]
         events = [event for _, event in transitions if event is not None]
-        write_membership_changes(writes, events)
+        write_membership_changes(changes, events)
         summary.ttl_exits += sum(e.reason == HistoryReason.TTL for e in events)
         summary.segment_deleted_exits += sum(
             e.reason == HistoryReason.SEGMENT_DELETED for e in events
         )
-        summary.memberships_deleted += sum(write.delete for write in writes)
+        summary.memberships_deleted += sum(change.delete for change in changes)
 
     try:
         retry_on_conflict(attempt)
@@ -194,28 +192,28 @@ def _expiry_work(
         yield partial(_apply_batch, keys, plan, summary)
 
 
-def _finish_deletion(tombstone: SegmentDeletionItem, summary: MaintenanceSummary) -> None:
+def _finish_deletion(deletion: SegmentDeletion, summary: MaintenanceSummary) -> None:
     """The deletion is complete when, after the grace period (longer than any write
     planned before the deletion can take to land, plus the index's lag), no member of
     the generation is left: the slug is freed and the tombstone goes."""
-    if has_members(int(tombstone.segment_id)):
+    if has_members(deletion.segment_id):
         return
-    remove_deletion_marker(tombstone.slug, int(tombstone.segment_id))
-    if remove_tombstone(tombstone):
+    remove_deletion_marker(deletion.slug, deletion.segment_id)
+    if remove_tombstone(deletion):
         summary.segments_finished += 1
 
 
 def _deletion_work(
-    tombstone: SegmentDeletionItem, now: datetime, summary: MaintenanceSummary
+    deletion: SegmentDeletion, now: datetime, summary: MaintenanceSummary
 ) -> Iterator[Work]:
     """Its members' batches, then (past the grace period) the check that finishes it."""
     size = SETTINGS.maintenance_batch_size
-    plan = partial(_for_generation, tombstone=tombstone)
-    for keys in _batches(segment_member_keys(int(tombstone.segment_id), size), size):
+    plan = partial(_for_generation, deletion=deletion)
+    for keys in _batches(segment_member_keys(deletion.segment_id, size), size):
         yield partial(_apply_batch, keys, plan, summary)
     grace = timedelta(seconds=SETTINGS.tombstone_grace_seconds)
-    if parse_timestamp(tombstone.deleted_at) + grace <= now:
-        yield partial(_finish_deletion, tombstone, summary)
+    if parse_timestamp(deletion.deleted_at) + grace <= now:
+        yield partial(_finish_deletion, deletion, summary)
 
 
 def _in_turns(queues: list[Iterator[Work]]) -> Iterator[Work]:
@@ -237,10 +235,10 @@ def run_maintenance(
     budget = _Budget(time_left_ms or _unlimited, SETTINGS.maintenance_reserve_ms)
     now = now or utc_now()
     summary = MaintenanceSummary()
-    tombstones = pending_deletions()  # oldest deletion first
-    live = {item.slug: int(item.segment_id) for item in load_catalogue().segments}
-    generations = _Generations(live, {int(t.segment_id): t for t in tombstones})
-    deletions = _in_turns([_deletion_work(t, now, summary) for t in tombstones])
+    pending = pending_deletions()  # oldest deletion first
+    live = {segment.slug: segment.segment_id for segment in load_catalogue().segments}
+    generations = _Generations(live, {deletion.segment_id: deletion for deletion in pending})
+    deletions = _in_turns([_deletion_work(deletion, now, summary) for deletion in pending])
     for work in _in_turns([_expiry_work(now, generations, summary), deletions]):
         if budget.spent():
             summary.complete = False

@@ -17,6 +17,7 @@ from segmentation.clock import format_timestamp, parse_timestamp, utc_now
 from segmentation.data.exports import presigned_get_url
 from segmentation.data.history_rows import TimeWindow
 from segmentation.data.history_watermark import history_final_before
+from segmentation.data.keys import report_object_key
 from segmentation.data.report_jobs import JobRecord, create_job, get_job, mark_failed
 from segmentation.data.report_queue import Task, send_tasks
 from segmentation.domain.export import report_filename
@@ -162,7 +163,6 @@ def _new_job(request: ReportRequest, closed: bool, options: ReportJobOptions) ->
     filename = report_filename(
         request.year, request.month, request.user_id, file_suffix(request.compression)
     )
-    folder = "closed" if closed else "open"
     days = options.closed_retention_days if closed else options.open_retention_days
     return JobRecord(
         id=job_id,
@@ -174,7 +174,7 @@ def _new_job(request: ReportRequest, closed: bool, options: ReportJobOptions) ->
         pieces=_pieces(request, options),
         pieces_done=0,
         # S3 lifecycle counts whole days from creation: a day's margin for the link.
-        key=f"reports/{folder}/{job_id}/{filename}",
+        key=report_object_key(closed, job_id, filename),
         file_expires_at=format_timestamp(now + timedelta(days=days - 1)),
         rows=None,
         error=None,

@@ -4,9 +4,11 @@ A deleted segment's slug is reusable only after the deletion grace period
 (TOMBSTONE_GRACE_SECONDS), longer than any write can take: a membership write planned
 against the old generation from a container's cached catalogue lands before a new
 generation can exist, so no acknowledged add is ever written to a dead generation while
-the slug names a live one (README, "Deleting segments without a shared item").
+the slug names a live one (docs/decisions/0008-deleting-segments-without-a-shared-item.md).
 """
 
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 
 from segmentation.clock import format_timestamp, utc_now
@@ -14,16 +16,16 @@ from segmentation.data.counters import next_counter_value
 from segmentation.data.segments import (
     SegmentExists,
     SegmentGone,
-    delete_segment_item,
     get_segment,
     insert_segment,
-    new_segment_item,
-    update_segment_share,
+    update_segment,
 )
+from segmentation.data.segments import delete_segment as delete_stored_segment
 from segmentation.domain.bucketing import BUCKETS, new_salt
-from segmentation.domain.catalogue import CATALOGUE, Segment, segment_of
+from segmentation.domain.catalogue import CATALOGUE
 from segmentation.domain.retry import retry_on_conflict
 from segmentation.errors import InvalidRequest, SegmentAlreadyExists, SegmentNotFound
+from segmentation.model import Segment
 from segmentation.observability import count_segment_created
 from segmentation.settings import SETTINGS
 
@@ -42,17 +44,12 @@ def create_segment(slug: str, description: str | None = None, percent_buckets: i
     _check_share(percent_buckets)
     segment_id = next_counter_value(SEGMENT_ID_COUNTER)
     now = utc_now()
-    item = new_segment_item(
-        slug,
-        segment_id,
-        description,
-        format_timestamp(now),
-        percent_buckets=percent_buckets,
-        salt=new_salt(),
+    segment = Segment(
+        segment_id, slug, description, format_timestamp(now), percent_buckets, new_salt()
     )
     reusable_before = format_timestamp(now - timedelta(seconds=SETTINGS.tombstone_grace_seconds))
     try:
-        retry_on_conflict(lambda: insert_segment(item, reusable_before), CATALOGUE_BUSY)
+        retry_on_conflict(lambda: insert_segment(segment, reusable_before), CATALOGUE_BUSY)
     except SegmentExists as exists:
         if get_segment(slug) is None:  # the slug's last segment was deleted a moment ago
             raise SegmentAlreadyExists(
@@ -63,27 +60,40 @@ def create_segment(slug: str, description: str | None = None, percent_buckets: i
         raise SegmentAlreadyExists(slug) from exists
     count_segment_created()
     CATALOGUE.invalidate()
-    return segment_of(item)
+    return segment
+
+
+def _change_stored(slug: str, change: Callable[[Segment], Segment]) -> Segment:
+    """Applies `change` to the stored segment (re-read on a catalogue conflict); a segment
+    that is gone, or goes meanwhile, is not found."""
+
+    def attempt() -> Segment:
+        stored = get_segment(slug)
+        if stored is None:
+            raise SegmentNotFound([slug])
+        try:
+            return change(stored)
+        except SegmentGone as gone:
+            raise SegmentNotFound([slug]) from gone
+
+    segment = retry_on_conflict(attempt, CATALOGUE_BUSY)
+    CATALOGUE.invalidate()
+    return segment
 
 
 def change_share(slug: str, percent_buckets: int) -> Segment:
     """Sets the automatic share. Buckets are monotonic, so raising it keeps everyone who
     was in; lowering it only stops new users from joining, since a user who received the
-    segment holds a stored membership that keeps it (see README, "Automatic segments")."""
+    segment holds a stored membership that keeps it (see docs/api-guide.md, "Ramps")."""
     _check_share(percent_buckets)
 
-    def change() -> Segment:
-        item = get_segment(slug)
-        if item is None:
-            raise SegmentNotFound([slug])
-        try:
-            return segment_of(update_segment_share(item, percent_buckets, new_salt()))
-        except SegmentGone as gone:
-            raise SegmentNotFound([slug]) from gone
+    def change(stored: Segment) -> Segment:
+        # Segments from before percentages existed get their salt now.
+        changed = replace(stored, percent_buckets=percent_buckets, salt=stored.salt or new_salt())
+        update_segment(stored, changed)
+        return changed
 
-    segment = retry_on_conflict(change, CATALOGUE_BUSY)
-    CATALOGUE.invalidate()
-    return segment
+    return _change_stored(slug, change)
 
 
 def list_active_segments() -> list[Segment]:
@@ -94,16 +104,8 @@ def delete_segment(slug: str) -> Segment:
     """Removes the segment from the catalogue at once; its members stop seeing it on their
     next read, and the maintenance job records their exits and removes their items."""
 
-    def delete() -> Segment:
-        item = get_segment(slug)
-        if item is None:
-            raise SegmentNotFound([slug])
-        try:
-            delete_segment_item(item, format_timestamp(utc_now()))
-        except SegmentGone as gone:
-            raise SegmentNotFound([slug]) from gone
-        return segment_of(item)
+    def delete(stored: Segment) -> Segment:
+        delete_stored_segment(stored, format_timestamp(utc_now()))
+        return stored
 
-    segment = retry_on_conflict(delete, CATALOGUE_BUSY)
-    CATALOGUE.invalidate()
-    return segment
+    return _change_stored(slug, delete)
