@@ -135,11 +135,15 @@ def report(measured: list[Measured]) -> None:
     batches_per_second = rate / BATCH
     job_wcu = batches_per_second * (2 * JOB_ITEM_KB + 2)
     history_gsi = _family_wcu(added, "history_by_month") * rate / HISTORY_SHARDS
-    members_gsi = _family_wcu(added, "members_by_segment") * rate / MEMBER_SHARDS
+    members_gsi = _family_wcu(added, "members_by_segment_v2") * rate / MEMBER_SHARDS
     rows = [
         ["job item BULK#{job} (counters, once per batch)", "1", f"{job_wcu:,.0f}"],
         ["history_by_month {month}#{shard}", f"{HISTORY_SHARDS}", f"{history_gsi:,.0f}"],
-        ["members_by_segment SEGID#{segment}#{shard}", f"{MEMBER_SHARDS}", f"{members_gsi:,.0f}"],
+        [
+            "members_by_segment_v2 SEGID#{segment}#{shard}",
+            f"{MEMBER_SHARDS}",
+            f"{members_gsi:,.0f}",
+        ],
         [
             "batch markers BULK#{job}#{batch}#{shard} (one worker's)",
             f"{math.ceil(USERS / BATCH) * BULK_MARKER_SHARDS:,}",
