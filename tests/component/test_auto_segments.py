@@ -2,7 +2,7 @@
 first exposures recorded exactly once, sticky removals, TTLs, and one-query reads."""
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -22,11 +22,11 @@ from segmentation.domain import maintenance, retry
 from segmentation.domain.bucketing import in_share
 from segmentation.domain.catalogue import CATALOGUE
 from segmentation.domain.memberships import active_memberships
-from segmentation.domain.memberships import changes as membership_changes
 from segmentation.domain.memberships import reads as membership_reads
 from segmentation.model import Membership, MembershipChange, MembershipState, StoredVersion
 from tests.support.clock import freeze_membership_clock, past_deletion_grace
 from tests.support.handlers import Call, load_function
+from tests.support.interleave import interleave
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -232,32 +232,6 @@ def test_two_first_reads_planned_from_the_same_state_record_once(call: Call) -> 
         membership_reads._record_exposures(9, plans[1], now + timedelta(microseconds=5))
     assert events_of(9) == [("AUTO", "INSERT", "auto")]
     assert slugs_of(call, 9) == ["AUTO"]
-
-
-def interleave(monkeypatch: pytest.MonkeyPatch, competitor: Callable[[], object]) -> list[int]:
-    """Runs `competitor` right after the next read of a user's memberships, so that the
-    reader plans from a state that is stale by the time it writes."""
-    real_read = membership_data.user_memberships
-    reads: list[int] = []
-    competing = False
-
-    def read_then_compete(user_id: int) -> list[Membership]:
-        nonlocal competing
-        items = real_read(user_id)
-        if competing:
-            return items
-        reads.append(user_id)
-        if len(reads) == 1:
-            competing = True
-            try:
-                competitor()
-            finally:
-                competing = False
-        return items
-
-    monkeypatch.setattr(membership_reads, "user_memberships", read_then_compete)
-    monkeypatch.setattr(membership_changes, "user_memberships", read_then_compete)
-    return reads
 
 
 def test_a_read_losing_the_race_rereads_and_answers_the_same(

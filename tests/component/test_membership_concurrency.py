@@ -1,13 +1,11 @@
 """Optimistic concurrency: a change planned from a state that another call has since
 changed is rejected by its transaction conditions, re-read and re-planned."""
 
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
 
 from segmentation.clock import utc_now
-from segmentation.data import memberships as membership_data
 from segmentation.data.history import user_history
 from segmentation.domain import retry
 from segmentation.domain.maintenance import run_maintenance
@@ -18,40 +16,10 @@ from segmentation.domain.memberships import (
     change_memberships,
     remove_memberships,
 )
-from segmentation.domain.memberships import changes as membership_changes
-from segmentation.domain.memberships import reads as membership_reads
 from segmentation.domain.segments import create_segment, delete_segment
 from segmentation.errors import ConcurrentModification, SegmentAlreadyExists
-from segmentation.model import Membership
 from segmentation.settings import SETTINGS
-
-
-def interleave(
-    monkeypatch: pytest.MonkeyPatch, competitor: Callable[[], object], times: int = 1
-) -> list[int]:
-    """Runs `competitor` right after the next `times` reads of a user's memberships, so
-    the reader plans from a state that is stale by the time it writes."""
-    real_read = membership_data.user_memberships
-    reads: list[int] = []
-    competing = False
-
-    def read_then_compete(user_id: int) -> list[Membership]:
-        nonlocal competing
-        items = real_read(user_id)
-        if competing:  # the competitor's own reads are plain
-            return items
-        reads.append(user_id)
-        if len(reads) <= times:
-            competing = True
-            try:
-                competitor()
-            finally:
-                competing = False
-        return items
-
-    monkeypatch.setattr(membership_changes, "user_memberships", read_then_compete)
-    monkeypatch.setattr(membership_reads, "user_memberships", read_then_compete)
-    return reads
+from tests.support.interleave import interleave
 
 
 def operations(user_id: int, slug: str) -> list[str]:
