@@ -37,6 +37,11 @@ _BACKEND_DICT_SETUP = frozenset(
 _DYNAMODB_READS = frozenset(
     {"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems", "ExecuteStatement"}
 )
+# What the local event pollers call several times a second: a stream read, or a receive
+# (a message taken but not deleted before a crash is delivered again, as SQS would).
+_POLLS = frozenset(
+    {"GetRecords", "GetShardIterator", "ReceiveMessage", "GetQueueUrl", "GetQueueAttributes"}
+)
 
 
 class DataFolderMismatch(RuntimeError):
@@ -47,7 +52,8 @@ def changes_state(request: Any) -> bool:
     target = str(request.headers.get("X-Amz-Target", ""))
     if target:
         operation = target.rpartition(".")[2]
-        return not (operation in _DYNAMODB_READS or operation.startswith(("Describe", "List")))
+        reads = _DYNAMODB_READS | _POLLS
+        return not (operation in reads or operation.startswith(("Describe", "List")))
     return str(request.method) not in ("GET", "HEAD", "OPTIONS")
 
 

@@ -27,13 +27,14 @@ def journal_lines(folder: Path) -> int:
 
 
 def settled_journal_lines(folder: Path) -> int:
-    """The journal's length once the writes of earlier calls have all landed (a loaded
-    machine journals some a moment after the answer): the same count twice, a second apart."""
-    count = journal_lines(folder)
-    for _ in range(30):
+    """The journal's length once the writes that follow earlier calls have landed (the
+    member counts, summed from the history stream a moment later): unchanged for 3 s."""
+    count, steady = journal_lines(folder), 0
+    for _ in range(60):
         time.sleep(1)
         count, previous = journal_lines(folder), count
-        if count == previous:
+        steady = steady + 1 if count == previous else 0
+        if steady == 3:
             break
     return count
 
