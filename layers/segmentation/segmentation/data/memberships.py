@@ -77,13 +77,6 @@ def membership_item(membership: Membership) -> MembershipItem:
     return item
 
 
-def membership_key(membership: Membership) -> MembershipKey:
-    return (
-        user_partition(membership.user_id),
-        membership_sort_key(membership.slug, membership.segment_id),
-    )
-
-
 def user_memberships(user_id: int) -> list[Membership]:
     """Every membership of the user, all segment generations and states."""
     return [
