@@ -18,7 +18,14 @@ import os
 from dataclasses import dataclass
 
 from bench.environment import prepare_in_process
-from bench.key_load import Charges, FamilyLoad, Units, family_loads, table_specs
+from bench.key_load import (
+    Charges,
+    FamilyLoad,
+    Units,
+    family_loads,
+    table_specs,
+    total_per_request,
+)
 from bench.template_functions import service_template
 
 BATCH = 500
@@ -44,10 +51,7 @@ class Measured:
     loads: list[FamilyLoad]
 
     def total(self) -> Units:
-        units = Units()
-        for load in self.loads:
-            units.add(load.per_request)
-        return units
+        return total_per_request(self.loads)
 
 
 def _run_worker() -> None:

@@ -16,7 +16,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bench.environment import prepare_in_process
-from bench.key_load import Charges, FamilyLoad, Units, family_loads, table_specs
+from bench.key_load import (
+    Charges,
+    FamilyLoad,
+    Units,
+    family_loads,
+    table_specs,
+    total_per_request,
+)
 from bench.template_functions import service_template
 
 SAMPLE_USERS = 240
@@ -187,10 +194,7 @@ class Measured:
     loads: list[FamilyLoad]
 
     def total(self) -> Units:
-        units = Units()
-        for load in self.loads:
-            units.add(load.per_request)
-        return units
+        return total_per_request(self.loads)
 
 
 def measure() -> list[Measured]:

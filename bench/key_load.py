@@ -197,6 +197,14 @@ class FamilyLoad:
     distinct_keys: int  # keys the sample's requests spread over
 
 
+def total_per_request(loads: list[FamilyLoad]) -> Units:
+    """What one request costs over every key family it touches."""
+    units = Units()
+    for load in loads:
+        units.add(load.per_request)
+    return units
+
+
 def family_loads(charges: Charges, requests: int) -> list[FamilyLoad]:
     grouped: dict[tuple[Place, str], tuple[Units, set[str]]] = {}
     for (where, key), units in charges.by_key.items():
